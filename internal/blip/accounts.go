@@ -1,0 +1,620 @@
+package blip
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Auth events counted by blip_auth_events_total{event}.
+const (
+	EventLogin          = "login"
+	EventLoginFailed    = "login_failed"
+	EventRefresh        = "refresh"
+	EventRefreshReuse   = "refresh_reuse"
+	EventLogout         = "logout"
+	EventPasswordChange = "password_change"
+	EventSuspended      = "suspended"
+	EventDeactivated    = "deactivated"
+	EventSessionRevoked = "session_revoked"
+	EventRegistered     = "registered"
+)
+
+// Accounts is the account and authentication service: registration,
+// login, refresh-token rotation with reuse detection, revocation, profile
+// changes and user administration.
+type Accounts struct {
+	users    UserStore
+	sessions SessionStore
+	tokens   TokenIssuer
+	hasher   PasswordHasher
+	policy   PasswordPolicy
+	state    *authState
+	logger   *slog.Logger
+	onEvent  func(event string)
+	now      func() time.Time
+}
+
+// AccountsDeps are the collaborators of Accounts.
+type AccountsDeps struct {
+	Users    UserStore
+	Sessions SessionStore
+	Tokens   TokenIssuer
+	Hasher   PasswordHasher
+	Policy   PasswordPolicy
+	Cache    Cache
+	Logger   *slog.Logger
+	// OnEvent is told of each auth event (for metrics); may be nil.
+	OnEvent func(event string)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewAccounts returns the account service.
+func NewAccounts(d AccountsDeps) *Accounts {
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	onEvent := d.OnEvent
+	if onEvent == nil {
+		onEvent = func(string) {}
+	}
+	return &Accounts{
+		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
+		state:   &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
+		logger:  d.Logger,
+		onEvent: onEvent,
+		now:     now,
+	}
+}
+
+// TokenPair is what login and refresh return.
+type TokenPair struct {
+	Access  string
+	Refresh string
+}
+
+// ClientInfo describes the client of a login or refresh, for the session list.
+type ClientInfo struct {
+	UserAgent string
+	IP        string
+}
+
+// Registration is the input of Register.
+type Registration struct {
+	Email    string
+	Username string
+	Password string
+	Name     string
+	Role     Role // "" means RoleUser; only the CLI sets others
+}
+
+func (a *Accounts) event(ctx context.Context, name string, attrs ...slog.Attr) {
+	a.onEvent(name)
+	a.logger.LogAttrs(ctx, slog.LevelInfo, "auth event", append([]slog.Attr{slog.String("event", name)}, attrs...)...)
+}
+
+// Register creates an account after validating every field.
+func (a *Accounts) Register(ctx context.Context, in Registration) (*User, error) {
+	email := NormalizeEmail(in.Email)
+	fields := map[string][]string{}
+	if !validEmail(email) {
+		fields["email"] = append(fields["email"], "Enter a valid email address.")
+	}
+	if !ValidUsername(in.Username) {
+		fields["username"] = append(fields["username"],
+			"Enter a valid username: 3 to 30 letters, digits or underscores.")
+	}
+	name, ok := cleanShortText(in.Name, MaxNameRunes)
+	if !ok {
+		fields["name"] = append(fields["name"], fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxNameRunes))
+	}
+	if msgs := a.policy.Check(in.Password, email, in.Username); len(msgs) > 0 {
+		fields["password"] = msgs
+	}
+	role := in.Role
+	if role == "" {
+		role = RoleUser
+	}
+	if !role.Valid() {
+		fields["role"] = append(fields["role"], "Choose one of user, moderator, admin.")
+	}
+	if err := ValidationError(fields); err != nil {
+		return nil, err
+	}
+	hash, err := a.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: register: %w", err)
+	}
+	now := a.now().UTC()
+	u := &User{
+		ID: NewID(), Email: email, Username: in.Username, Name: name, PasswordHash: hash,
+		Role: role, IsActive: true, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := a.users.CreateUser(ctx, u); err != nil {
+		if IsCode(err, CodeConflict) {
+			return nil, Errorf(CodeConflict, "A user with that email or username already exists.")
+		}
+		return nil, fmt.Errorf("accounts: register: %w", err)
+	}
+	a.event(ctx, EventRegistered, slog.String("user_id", u.ID))
+	return u, nil
+}
+
+func noActiveAccount() error {
+	return Errorf(CodeNoActiveAccount, "No active account found with the given credentials")
+}
+
+func tokenNotValid() error { return Errorf(CodeTokenNotValid, "Token is invalid or expired") }
+
+// Login checks credentials and opens a new session. Unknown emails cost the
+// same hashing time as wrong passwords.
+func (a *Accounts) Login(ctx context.Context, email, password string, client ClientInfo) (TokenPair, error) {
+	u, err := a.users.UserByEmail(ctx, NormalizeEmail(email))
+	if IsCode(err, CodeNotFound) {
+		a.hasher.VerifyDummy(password)
+		a.event(ctx, EventLoginFailed)
+		return TokenPair{}, noActiveAccount()
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: login: %w", err)
+	}
+	ok, rehash, err := a.hasher.Verify(password, u.PasswordHash)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: login: verify: %w", err)
+	}
+	if !ok || !u.IsActive {
+		a.event(ctx, EventLoginFailed, slog.String("user_id", u.ID))
+		return TokenPair{}, noActiveAccount()
+	}
+	if rehash {
+		a.rehash(ctx, u.ID, password)
+	}
+	pair, err := a.openSession(ctx, u, client)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	a.event(ctx, EventLogin, slog.String("user_id", u.ID))
+	return pair, nil
+}
+
+// rehash upgrades a stored hash to the current parameters; failure only
+// postpones the upgrade to the next login.
+func (a *Accounts) rehash(ctx context.Context, userID, password string) {
+	hash, err := a.hasher.Hash(password)
+	if err == nil {
+		_, err = a.users.UpdateUser(ctx, userID, UserUpdate{PasswordHash: &hash}, a.now().UTC())
+	}
+	if err != nil {
+		a.logger.WarnContext(ctx, "password rehash failed", slog.String("user_id", userID), slog.Any("error", err))
+	}
+}
+
+func (a *Accounts) openSession(ctx context.Context, u *User, client ClientInfo) (TokenPair, error) {
+	sid := NewID()
+	refresh, claims, err := a.tokens.IssueRefresh(u.ID, sid, u.TokenVersion)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: issue refresh: %w", err)
+	}
+	now := a.now().UTC()
+	s := &Session{
+		ID: sid, UserID: u.ID, RefreshJTI: claims.JTI, CreatedAt: now, LastUsedAt: now,
+		ExpiresAt: claims.ExpiresAt, UserAgent: truncate(client.UserAgent, 512), IP: client.IP,
+	}
+	if err := a.sessions.CreateSession(ctx, s); err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: create session: %w", err)
+	}
+	access, err := a.tokens.IssueAccess(u.ID, sid, u.TokenVersion)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: issue access: %w", err)
+	}
+	return TokenPair{Access: access, Refresh: refresh}, nil
+}
+
+// Refresh rotates a refresh token within its session. A refresh token that
+// was already rotated is evidence of theft: the whole session is revoked.
+func (a *Accounts) Refresh(ctx context.Context, refresh string, client ClientInfo) (TokenPair, error) {
+	c, err := a.tokens.Parse(refresh, RefreshToken)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	s, err := a.sessions.SessionByID(ctx, c.SessionID)
+	if IsCode(err, CodeNotFound) {
+		return TokenPair{}, tokenNotValid()
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: refresh: %w", err)
+	}
+	now := a.now().UTC()
+	if s.UserID != c.UserID || !s.Active(now) {
+		return TokenPair{}, tokenNotValid()
+	}
+	if s.RefreshJTI != c.JTI {
+		a.revokeReused(ctx, s, now)
+		return TokenPair{}, tokenNotValid()
+	}
+	u, err := a.users.UserByID(ctx, s.UserID)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: refresh: user: %w", err)
+	}
+	if !u.IsActive {
+		return TokenPair{}, tokenNotValid()
+	}
+	next, claims, err := a.tokens.IssueRefresh(u.ID, s.ID, u.TokenVersion)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: issue refresh: %w", err)
+	}
+	err = a.sessions.RotateSession(ctx, s.ID, c.JTI, claims.JTI, now, claims.ExpiresAt)
+	if IsCode(err, CodeTokenNotValid) {
+		// Another request rotated this token first: the same token was
+		// presented twice, which is reuse.
+		a.revokeReused(ctx, s, now)
+		return TokenPair{}, tokenNotValid()
+	}
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: rotate: %w", err)
+	}
+	access, err := a.tokens.IssueAccess(u.ID, s.ID, u.TokenVersion)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("accounts: issue access: %w", err)
+	}
+	a.event(ctx, EventRefresh, slog.String("user_id", u.ID))
+	return TokenPair{Access: access, Refresh: next}, nil
+}
+
+func (a *Accounts) revokeReused(ctx context.Context, s *Session, now time.Time) {
+	if err := a.sessions.RevokeSession(ctx, s.ID, now); err != nil {
+		a.logger.ErrorContext(ctx, "revoking reused session failed", slog.String("session_id", s.ID), slog.Any("error", err))
+		return
+	}
+	a.state.revoked(ctx, s.ID)
+	a.event(ctx, EventRefreshReuse, slog.String("user_id", s.UserID), slog.String("session_id", s.ID))
+}
+
+// Logout revokes the session of a refresh token (SimpleJWT's blacklist).
+func (a *Accounts) Logout(ctx context.Context, refresh string) error {
+	c, err := a.tokens.Parse(refresh, RefreshToken)
+	if err != nil {
+		return err
+	}
+	s, err := a.sessions.SessionByID(ctx, c.SessionID)
+	if IsCode(err, CodeNotFound) {
+		return tokenNotValid()
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: logout: %w", err)
+	}
+	now := a.now().UTC()
+	if s.UserID != c.UserID || !s.Active(now) {
+		return tokenNotValid()
+	}
+	if s.RefreshJTI != c.JTI {
+		a.revokeReused(ctx, s, now)
+		return tokenNotValid()
+	}
+	if err := a.sessions.RevokeSession(ctx, s.ID, now); err != nil {
+		return fmt.Errorf("accounts: logout: %w", err)
+	}
+	a.state.revoked(ctx, s.ID)
+	a.event(ctx, EventLogout, slog.String("user_id", s.UserID))
+	return nil
+}
+
+// Verify checks a token of either type as SimpleJWT's verify endpoint does,
+// plus revocation: a refresh token must be its session's current one.
+func (a *Accounts) Verify(ctx context.Context, token string) error {
+	if _, err := a.Authenticate(ctx, token); err == nil {
+		return nil
+	}
+	c, err := a.tokens.Parse(token, RefreshToken)
+	if err != nil {
+		return err
+	}
+	s, err := a.sessions.SessionByID(ctx, c.SessionID)
+	if IsCode(err, CodeNotFound) {
+		return tokenNotValid()
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: verify: %w", err)
+	}
+	if s.UserID != c.UserID || !s.Active(a.now()) || s.RefreshJTI != c.JTI {
+		return tokenNotValid()
+	}
+	return nil
+}
+
+// Authenticate turns an access token into the principal of a request. It
+// fails for a revoked session, an inactive user, or a token issued before
+// the user's latest token-invalidating event.
+func (a *Accounts) Authenticate(ctx context.Context, access string) (*Principal, error) {
+	c, err := a.tokens.Parse(access, AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	revoked, err := a.state.sessionRevoked(ctx, c.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, tokenNotValid()
+	}
+	ua, err := a.state.user(ctx, c.UserID, c.Version)
+	if err != nil {
+		return nil, err
+	}
+	if !ua.Active || ua.Version != c.Version {
+		return nil, tokenNotValid()
+	}
+	return &Principal{UserID: c.UserID, SessionID: c.SessionID, Role: ua.Role}, nil
+}
+
+// Me returns the caller's own account.
+func (a *Accounts) Me(ctx context.Context, p *Principal) (*User, error) {
+	if err := requireUser(p); err != nil {
+		return nil, err
+	}
+	u, err := a.users.UserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: me: %w", err)
+	}
+	return u, nil
+}
+
+// ProfileUpdate is the input of UpdateProfile; nil fields are kept.
+type ProfileUpdate struct {
+	Name *string
+	Bio  *string
+}
+
+// UpdateProfile changes the caller's name and bio.
+func (a *Accounts) UpdateProfile(ctx context.Context, p *Principal, in ProfileUpdate) (*User, error) {
+	if err := requireUser(p); err != nil {
+		return nil, err
+	}
+	fields := map[string][]string{}
+	var upd UserUpdate
+	if in.Name != nil {
+		name, ok := cleanShortText(*in.Name, MaxNameRunes)
+		if !ok {
+			fields["name"] = []string{fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxNameRunes)}
+		}
+		upd.Name = &name
+	}
+	if in.Bio != nil {
+		bio, ok := cleanShortText(*in.Bio, MaxBioRunes)
+		if !ok {
+			fields["bio"] = []string{fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxBioRunes)}
+		}
+		upd.Bio = &bio
+	}
+	if err := ValidationError(fields); err != nil {
+		return nil, err
+	}
+	u, err := a.users.UpdateUser(ctx, p.UserID, upd, a.now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("accounts: update profile: %w", err)
+	}
+	return u, nil
+}
+
+// ChangePassword sets a new password, revokes every other session and
+// invalidates every access token issued before, including the caller's;
+// the caller's session keeps its refresh token.
+func (a *Accounts) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
+	u, err := a.Me(ctx, p)
+	if err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.Verify(current, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("accounts: change password: verify: %w", err)
+	}
+	if !ok {
+		return ValidationError(map[string][]string{"current_password": {"Your current password was entered incorrectly."}})
+	}
+	if msgs := a.policy.Check(next, u.Email, u.Username); len(msgs) > 0 {
+		return ValidationError(map[string][]string{"new_password": msgs})
+	}
+	hash, err := a.hasher.Hash(next)
+	if err != nil {
+		return fmt.Errorf("accounts: change password: %w", err)
+	}
+	if err := a.invalidate(ctx, u.ID, p.SessionID, UserUpdate{PasswordHash: &hash}); err != nil {
+		return err
+	}
+	a.event(ctx, EventPasswordChange, slog.String("user_id", u.ID))
+	return nil
+}
+
+// invalidate applies upd with a token-version bump and revokes every session
+// of the user but keep, then publishes the new state to the cache.
+func (a *Accounts) invalidate(ctx context.Context, userID, keep string, upd UserUpdate) error {
+	now := a.now().UTC()
+	upd.BumpTokenVersion = true
+	u, err := a.users.UpdateUser(ctx, userID, upd, now)
+	if err != nil {
+		return fmt.Errorf("accounts: invalidate tokens: %w", err)
+	}
+	a.state.remember(ctx, u)
+	ids, err := a.sessions.RevokeUserSessions(ctx, userID, keep, now)
+	if err != nil {
+		return fmt.Errorf("accounts: revoke sessions: %w", err)
+	}
+	a.state.revoked(ctx, ids...)
+	return nil
+}
+
+// Deactivate closes the caller's account after checking the password, and
+// revokes everything.
+func (a *Accounts) Deactivate(ctx context.Context, p *Principal, password string) error {
+	u, err := a.Me(ctx, p)
+	if err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.Verify(password, u.PasswordHash)
+	if err != nil {
+		return fmt.Errorf("accounts: deactivate: verify: %w", err)
+	}
+	if !ok {
+		return ValidationError(map[string][]string{"password": {"Your password was entered incorrectly."}})
+	}
+	inactive := false
+	if err := a.invalidate(ctx, u.ID, "", UserUpdate{IsActive: &inactive}); err != nil {
+		return err
+	}
+	a.event(ctx, EventDeactivated, slog.String("user_id", u.ID))
+	return nil
+}
+
+// Sessions lists the caller's active sessions.
+func (a *Accounts) Sessions(ctx context.Context, p *Principal) ([]*Session, error) {
+	if err := requireUser(p); err != nil {
+		return nil, err
+	}
+	ss, err := a.sessions.ListSessions(ctx, p.UserID, a.now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("accounts: sessions: %w", err)
+	}
+	return ss, nil
+}
+
+// RevokeSession revokes one of the caller's sessions. Another user's
+// session is reported as not found, so session IDs cannot be probed.
+func (a *Accounts) RevokeSession(ctx context.Context, p *Principal, sid string) error {
+	if err := requireUser(p); err != nil {
+		return err
+	}
+	notFound := Errorf(CodeNotFound, "Not found.")
+	if !ValidID(sid) {
+		return notFound
+	}
+	s, err := a.sessions.SessionByID(ctx, sid)
+	if IsCode(err, CodeNotFound) {
+		return notFound
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: revoke session: %w", err)
+	}
+	if s.UserID != p.UserID || !s.Active(a.now()) {
+		return notFound
+	}
+	if err := a.sessions.RevokeSession(ctx, sid, a.now().UTC()); err != nil {
+		return fmt.Errorf("accounts: revoke session: %w", err)
+	}
+	a.state.revoked(ctx, sid)
+	a.event(ctx, EventSessionRevoked, slog.String("user_id", p.UserID))
+	return nil
+}
+
+// UserPage is one offset page of the admin user list.
+type UserPage struct {
+	Users []*User
+	Count int
+}
+
+// ListUsers is the admin user list.
+func (a *Accounts) ListUsers(ctx context.Context, p *Principal, f UserFilter) (UserPage, error) {
+	if err := requireAdmin(p); err != nil {
+		return UserPage{}, err
+	}
+	f.Query = strings.TrimSpace(f.Query)
+	users, n, err := a.users.ListUsers(ctx, f)
+	if err != nil {
+		return UserPage{}, fmt.Errorf("accounts: list users: %w", err)
+	}
+	return UserPage{Users: users, Count: n}, nil
+}
+
+// AdminUpdate is the input of AdminUpdateUser; nil fields are kept.
+type AdminUpdate struct {
+	Role     *Role
+	IsActive *bool
+}
+
+// AdminUpdateUser changes a user's role or active flag. Suspending revokes
+// the user's sessions and access tokens at once.
+func (a *Accounts) AdminUpdateUser(ctx context.Context, p *Principal, id string, in AdminUpdate) (*User, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, Errorf(CodeNotFound, "Not found.")
+	}
+	if in.Role != nil && !in.Role.Valid() {
+		return nil, ValidationError(map[string][]string{"role": {"Choose one of user, moderator, admin."}})
+	}
+	if id == p.UserID && ((in.IsActive != nil && !*in.IsActive) || (in.Role != nil && *in.Role != RoleAdmin)) {
+		return nil, Errorf(CodePermissionDenied, "Admins cannot suspend or demote themselves.")
+	}
+	upd := UserUpdate{Role: in.Role, IsActive: in.IsActive}
+	if in.IsActive != nil && !*in.IsActive {
+		if err := a.invalidate(ctx, id, "", upd); err != nil {
+			if IsCode(err, CodeNotFound) {
+				return nil, Errorf(CodeNotFound, "Not found.")
+			}
+			return nil, err
+		}
+		a.event(ctx, EventSuspended, slog.String("user_id", id))
+		return a.userByID(ctx, id)
+	}
+	u, err := a.users.UpdateUser(ctx, id, upd, a.now().UTC())
+	if IsCode(err, CodeNotFound) {
+		return nil, Errorf(CodeNotFound, "Not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("accounts: admin update: %w", err)
+	}
+	a.state.remember(ctx, u)
+	return u, nil
+}
+
+func (a *Accounts) userByID(ctx context.Context, id string) (*User, error) {
+	u, err := a.users.UserByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: user: %w", err)
+	}
+	return u, nil
+}
+
+// Profile returns the public profile of username.
+func (a *Accounts) Profile(ctx context.Context, username string) (*User, error) {
+	if !ValidUsername(username) {
+		return nil, Errorf(CodeNotFound, "Not found.")
+	}
+	u, err := a.users.UserByUsername(ctx, username)
+	if err != nil {
+		if IsCode(err, CodeNotFound) {
+			return nil, Errorf(CodeNotFound, "Not found.")
+		}
+		return nil, fmt.Errorf("accounts: profile: %w", err)
+	}
+	if !u.IsActive {
+		return nil, Errorf(CodeNotFound, "Not found.")
+	}
+	return u, nil
+}
+
+// FlushExpired deletes sessions that expired or were revoked before
+// now-grace, like SimpleJWT's flushexpiredtokens.
+func (a *Accounts) FlushExpired(ctx context.Context, grace time.Duration) (int64, error) {
+	n, err := a.sessions.DeleteExpiredSessions(ctx, a.now().UTC().Add(-grace))
+	if err != nil {
+		return 0, fmt.Errorf("accounts: flush expired: %w", err)
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !isRuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,7 @@
+package auth
+
+// Hooks for the auth_test package.
+var (
+	DecodeHash = decodeHash
+	QuickRatio = quickRatio
+)

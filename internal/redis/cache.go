@@ -1,0 +1,112 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/blipsocial/blip/internal/blip"
+)
+
+var _ blip.Cache = (*Cache)(nil)
+
+// incrScript adds to a counter and gives it a TTL in the same atomic step
+// when it has none, so a counter created by INCRBY can never outlive its
+// window (a separate PEXPIRE could be lost between two round trips).
+var incrScript = goredis.NewScript(`
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 and redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return v
+`)
+
+// Cache is a blip.Cache in Redis, shared by all replicas. Every key is
+// stored under a prefix so that several caches (and test runs) can share a
+// database.
+type Cache struct {
+	rdb    *goredis.Client
+	prefix string
+}
+
+// NewCache returns a cache storing key under prefix+key.
+func NewCache(c *Client, prefix string) *Cache {
+	return &Cache{rdb: c.rdb, prefix: prefix}
+}
+
+// Get returns the value under key; a miss is (nil, false, nil).
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	b, err := c.rdb.Get(ctx, c.prefix+key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("redis cache: get: %w", err)
+	}
+	return b, true, nil
+}
+
+// Set stores value under key for ttl (SET … PX); ttl <= 0 means no expiry.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if value == nil {
+		value = []byte{}
+	}
+	if err := c.rdb.Set(ctx, c.prefix+key, value, redisTTL(ttl)).Err(); err != nil {
+		return fmt.Errorf("redis cache: set: %w", err)
+	}
+	return nil
+}
+
+// Delete removes keys in one DEL; missing keys are ignored.
+func (c *Cache) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = c.prefix + k
+	}
+	if err := c.rdb.Del(ctx, full...).Err(); err != nil {
+		return fmt.Errorf("redis cache: delete: %w", err)
+	}
+	return nil
+}
+
+// Incr adds delta to the counter under key (INCRBY) and, when the key is new
+// (has no TTL), sets ttl in the same script. An existing key keeps its TTL.
+func (c *Cache) Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error) {
+	ms := int64(0)
+	if ttl > 0 {
+		ms = max(ttl.Milliseconds(), 1)
+	}
+	n, err := incrScript.Run(ctx, c.rdb, []string{c.prefix + key}, delta, ms).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("redis cache: incr: %w", err)
+	}
+	return n, nil
+}
+
+// Ping checks that Redis answers.
+func (c *Cache) Ping(ctx context.Context) error {
+	if err := c.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis cache: ping: %w", err)
+	}
+	return nil
+}
+
+// redisTTL maps ttl to go-redis's expiration: 0 is "keep forever", and
+// sub-millisecond TTLs round up to the 1ms Redis can express (go-redis
+// would log a warning and do the same).
+func redisTTL(ttl time.Duration) time.Duration {
+	switch {
+	case ttl <= 0:
+		return 0
+	case ttl < time.Millisecond:
+		return time.Millisecond
+	}
+	return ttl
+}

@@ -299,8 +299,9 @@ func generateSecretKey() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// String returns the rate as Load accepts it, e.g. "100/hour" or, for a
-// period that is not one unit, "5/1m30s".
+// String returns the rate as THROTTLE_* variables spell it, e.g.
+// "100/hour". A period Load never produces prints as a Go duration
+// ("5/1m30s").
 func (r Rate) String() string {
 	for _, u := range []struct {
 		d    time.Duration

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -359,6 +360,9 @@ func (c Config) String() string {
 
 // GoString is String for %#v.
 func (c Config) GoString() string { return c.String() }
+
+// LogValue makes log/slog print the redacted form too, whatever the handler.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // redactURL masks the password of a URL; a string that does not parse is
 // masked whole, as it might be a password itself.

@@ -1,7 +1,9 @@
 package config_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"reflect"
@@ -475,6 +477,11 @@ func TestConfig_StringRedacts(t *testing.T) {
 		if !strings.Contains(s, "db/blip") {
 			t.Errorf("String() lost the database host: %s", s)
 		}
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "cfg", cfg)
+	if strings.Contains(buf.String(), "hunter2") || !strings.Contains(buf.String(), "db/blip") {
+		t.Errorf("slog JSON output is not the redacted config: %s", buf.String())
 	}
 	if cfg.SecretKey != "hunter2-secret-key" {
 		t.Error("Redacted modified the original Config")

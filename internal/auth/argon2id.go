@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/blipsocial/blip/internal/blip"
 )
 
 // Argon2Params are the cost parameters of an Argon2id hash. A zero field
@@ -105,12 +107,15 @@ func (p Argon2Params) weakerThan(q Argon2Params) bool {
 	return p.Memory < q.Memory || p.Time < q.Time || p.KeyLen < q.KeyLen || p.SaltLen < q.SaltLen
 }
 
-// Argon2id hashes and verifies passwords. It is safe for concurrent use.
+// Argon2id hashes and verifies passwords; it is the blip.PasswordHasher.
+// It is safe for concurrent use.
 type Argon2id struct {
 	params Argon2Params
 	err    error  // non-nil when the parameters are out of range
 	dummy  string // hash of a random password, for VerifyDummy
 }
+
+var _ blip.PasswordHasher = (*Argon2id)(nil)
 
 // NewArgon2id returns a hasher with params, zero fields taking the OWASP
 // defaults (pass Argon2Params{} in production). Parameters out of range make

@@ -185,3 +185,13 @@ func quickRatio(a, b []rune) float64 {
 	}
 	return 2 * float64(matches) / float64(total)
 }
+
+// PasswordRules is the blip.PasswordPolicy of PasswordProblems.
+type PasswordRules struct{}
+
+var _ blip.PasswordPolicy = PasswordRules{}
+
+// Check returns PasswordProblems(password, email, username).
+func (PasswordRules) Check(password, email, username string) []string {
+	return PasswordProblems(password, email, username)
+}

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"cmp"
-	"crypto"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/json"
@@ -44,6 +43,7 @@ type TokenConfig struct {
 	Algorithm string
 	// Secret keys HS256 (SECRET_KEY); it must not be empty. The HMAC key is
 	// derived from it with HKDF-SHA256 and the label "blip jwt hs256".
+	// With HS256 the two PEM fields below are ignored.
 	Secret []byte
 	// SigningKeyPEM is the private key of EdDSA or RS256: PKCS #8, or
 	// PKCS #1 for RSA. It may be written on one line with literal \n.
@@ -130,32 +130,19 @@ func (t *Tokens) configureKeys(cfg TokenConfig) error {
 			alg = a
 		}
 	}
-	var signer crypto.Signer
-	if len(cfg.SigningKeyPEM) > 0 {
-		if alg == AlgHS256 {
-			return errors.New("auth: HS256 takes no signing key; set the algorithm to EdDSA or RS256")
-		}
-		s, err := parseSigningKey(cfg.SigningKeyPEM)
-		if err != nil {
-			return fmt.Errorf("auth: signing key: %w", err)
-		}
-		signer = s
-	}
-
 	switch alg {
+	case AlgHS256, AlgEdDSA, AlgRS256:
 	case "":
-		if signer == nil {
+		if len(cfg.SigningKeyPEM) == 0 {
 			alg = AlgHS256
 		}
-	case AlgHS256, AlgEdDSA, AlgRS256:
 	default:
 		return fmt.Errorf("auth: unsupported JWT algorithm %q (want HS256, EdDSA or RS256)", cfg.Algorithm)
 	}
 
 	if alg == AlgHS256 {
-		if len(cfg.VerifyingKeysPEM) > 0 {
-			return errors.New("auth: HS256 takes no verifying keys; they need EdDSA or RS256")
-		}
+		// Keys given with HS256 are ignored, as configuration documents
+		// (config.Check warns auth.W001): the secret alone signs.
 		if len(cfg.Secret) == 0 {
 			return errors.New("auth: HS256 needs a non-empty secret")
 		}
@@ -167,8 +154,12 @@ func (t *Tokens) configureKeys(cfg TokenConfig) error {
 		return nil
 	}
 
-	if signer == nil {
+	if len(cfg.SigningKeyPEM) == 0 {
 		return fmt.Errorf("auth: %s needs a signing key (PEM private key)", alg)
+	}
+	signer, err := parseSigningKey(cfg.SigningKeyPEM)
+	if err != nil {
+		return fmt.Errorf("auth: signing key: %w", err)
 	}
 	signing, err := newPublicKey(signer.Public())
 	if err != nil {

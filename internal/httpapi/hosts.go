@@ -147,15 +147,28 @@ func parseHost(hostport string) (string, bool) {
 	return host, true
 }
 
+// validHostName reports whether h is a lower-case DNS name (or IPv4
+// literal): dot-separated, non-empty labels of letters, digits and hyphens.
 func validHostName(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
+	label := 0
 	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+		switch c := h[i]; {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+			label++
+			if label > 63 {
+				return false
+			}
+		default:
 			return false
 		}
 	}
-	return true
+	return label > 0
 }

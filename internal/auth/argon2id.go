@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -110,6 +111,10 @@ func (p Argon2Params) weakerThan(q Argon2Params) bool {
 // Argon2id hashes and verifies passwords; it is the blip.PasswordHasher.
 // It is safe for concurrent use.
 type Argon2id struct {
+	// slots bounds concurrent hashes: each holds Memory KiB, and running
+	// more at once than there are CPUs only adds memory, not throughput.
+	// Real and dummy verifications queue alike, so timing stays uniform.
+	slots  chan struct{}
 	params Argon2Params
 	err    error  // non-nil when the parameters are out of range
 	dummy  string // hash of a random password, for VerifyDummy
@@ -122,7 +127,10 @@ var _ blip.PasswordHasher = (*Argon2id)(nil)
 // every Hash and Verify fail with an error naming them. It spends the time of
 // one hash to prepare VerifyDummy.
 func NewArgon2id(p Argon2Params) *Argon2id {
-	h := &Argon2id{params: p.withDefaults()}
+	h := &Argon2id{
+		params: p.withDefaults(),
+		slots:  make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0))),
+	}
 	if err := h.params.check(); err != nil {
 		h.err = fmt.Errorf("argon2id: parameters: %w", err)
 		return h
@@ -151,7 +159,7 @@ func (h *Argon2id) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("argon2id: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	key := h.idKey(password, salt, h.params)
 	return encodeHash(h.params, salt, key), nil
 }
 
@@ -167,7 +175,7 @@ func (h *Argon2id) Verify(password, encoded string) (ok, needsRehash bool, err e
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.idKey(password, salt, p)
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
@@ -182,6 +190,13 @@ func (h *Argon2id) VerifyDummy(password string) {
 		return
 	}
 	_, _, _ = h.Verify(password, h.dummy)
+}
+
+// idKey runs Argon2id once a slot is free.
+func (h *Argon2id) idKey(password string, salt []byte, p Argon2Params) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 // b64 is the PHC string format's base64: standard alphabet, no padding.

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -208,5 +209,31 @@ func BenchmarkVerifyDummy(b *testing.B) {
 	h := auth.NewArgon2id(auth.Argon2Params{})
 	for b.Loop() {
 		h.VerifyDummy("wrong password")
+	}
+}
+
+func TestArgon2id_Concurrent(t *testing.T) {
+	h := auth.NewArgon2id(auth.InsecureArgon2Params())
+	encoded, err := h.Hash("pw-concurrent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			if i%2 == 0 {
+				h.VerifyDummy("x")
+			}
+			ok, _, err := h.Verify("pw-concurrent", encoded)
+			if err == nil && !ok {
+				err = errors.New("verify failed")
+			}
+			errs <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

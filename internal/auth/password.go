@@ -152,9 +152,9 @@ func tooSimilar(password, value string) bool {
 	return false
 }
 
-// isNonWord matches Python's \W: neither a letter, a digit nor underscore.
+// isNonWord matches Python's \W: neither a letter, a number nor underscore.
 func isNonWord(r rune) bool {
-	return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_')
+	return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '_'
 }
 
 // exceedsMaximumLengthRatio is Django's shortcut: a value far shorter than

@@ -35,8 +35,9 @@ const maxTokenBytes = 8 << 10
 // tokenNotValidMessage is SimpleJWT's detail for every token failure.
 const tokenNotValidMessage = "Token is invalid or expired"
 
-// TokenConfig configures Tokens. Zero durations and Issuer take the
-// Default values above.
+// TokenConfig configures Tokens. A zero Issuer, AccessLifetime,
+// RefreshLifetime or Leeway takes DefaultIssuer, DefaultAccessLifetime,
+// DefaultRefreshLifetime or DefaultLeeway.
 type TokenConfig struct {
 	// Algorithm is HS256, EdDSA or RS256. Empty means EdDSA or RS256 when
 	// SigningKeyPEM holds an Ed25519 or RSA key, HS256 otherwise.

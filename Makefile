@@ -1,0 +1,78 @@
+# Blip developer commands. `make help` lists them.
+# The two set-up commands: `make run` (embedded SQLite, in-process caches)
+# and `make test`.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       ?= bin/blip
+GOBIN     ?= $(shell $(GO) env GOPATH)/bin
+COMPOSE   ?= docker compose
+BENCHTIME ?= 1s
+
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOVULNCHECK_VERSION   ?= v1.9.0
+
+BLIP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+BLIP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+.DEFAULT_GOAL := help
+
+.PHONY: help run test test-integration lint vuln fmt build bench seed \
+	docker-up docker-down monitoring-up monitoring-down ci clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+run: ## Run blip with the embedded defaults (SQLite blip.db, in-memory caches)
+	$(GO) run ./cmd/blip
+
+test: ## Run every test with the race detector (CI runs exactly this)
+	$(GO) test -race -count=1 ./...
+
+test-integration: ## Run the tests against local PostgreSQL and Redis; fail if unreachable
+	BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
+		BLIP_TEST_REQUIRE_SERVICES=1 $(GO) test -race -count=1 ./...
+
+lint: ## golangci-lint (installs the pinned version into GOBIN when missing)
+	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version | grep -q '$(GOLANGCI_LINT_VERSION:v%=%)' || \
+		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	$(GOBIN)/golangci-lint run ./...
+	$(GO) -C tools run ./checkmetrics -root ..
+
+vuln: ## govulncheck against the offline database that .ci/run builds (see docs/deployment.md)
+	@test -x $(GOBIN)/govulncheck || $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	@db=$$(ls -d $$HOME/.cache/blip-ci/vulndb/* 2>/dev/null | tail -1); \
+	if [ -n "$$db" ]; then $(GOBIN)/govulncheck -db "file://$$db" ./...; \
+	else echo "no offline database yet (bash .ci/run builds it); using the default online one"; $(GOBIN)/govulncheck ./...; fi
+
+fmt: ## gofmt and go mod tidy
+	gofmt -w $$(git ls-files '*.go')
+	$(GO) mod tidy
+
+build: ## Static, stripped binary in bin/blip
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/blip
+
+bench: ## Benchmarks (small machine: BENCHTIME=1s by default)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+seed: ## Demo data in the configured database
+	$(GO) run ./cmd/blip seed --users 50 --blips 500 --follows 10
+
+docker-up: ## API, PostgreSQL and Redis in Docker (needs SECRET_KEY in the environment or .env)
+	$(COMPOSE) up -d --build
+
+docker-down: ## Stop the compose stack (volumes are kept)
+	$(COMPOSE) -f docker-compose.yml -f docker-compose.monitoring.yml down
+
+monitoring-up: ## The stack plus Prometheus (:9090) and Grafana (:3001)
+	$(COMPOSE) -f docker-compose.yml -f docker-compose.monitoring.yml up -d --build
+
+monitoring-down: ## Stop the stack and the monitoring services
+	$(COMPOSE) -f docker-compose.yml -f docker-compose.monitoring.yml down
+
+ci: ## The whole CI pipeline, as CI runs it
+	bash .ci/run
+
+clean: ## Remove build output
+	rm -rf bin

@@ -60,6 +60,11 @@ func (c *feedCache) blip(ctx context.Context, id string, load func(context.Conte
 		return c.loadBlip(ctx, id, load, "")
 	}
 	ver, err := c.cache.Incr(ctx, blipVersionKey(id), 0, blipVersionTTL)
+	if err == nil && ver == 0 {
+		// A new (or evicted) counter must not restart at a number whose data
+		// entry may still be cached: start it at the current time instead.
+		ver, err = c.cache.Incr(ctx, blipVersionKey(id), time.Now().UnixMicro(), blipVersionTTL)
+	}
 	if err != nil {
 		c.onCache("blip", "error")
 		return c.loadBlip(ctx, id, load, "")

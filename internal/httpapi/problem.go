@@ -83,6 +83,15 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 		return
 	}
 	h := w.Header()
+	switch status {
+	case http.StatusUnauthorized:
+		// RFC 9110 requires a challenge with 401; DRF sends the same one.
+		h.Set("WWW-Authenticate", `Bearer realm="api"`)
+	case http.StatusServiceUnavailable:
+		if h.Get("Retry-After") == "" {
+			h.Set("Retry-After", "1")
+		}
+	}
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")

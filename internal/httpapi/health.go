@@ -178,6 +178,11 @@ func handleRoot(logger *slog.Logger, version string) http.Handler {
 // METRICS_TOKEN set it requires "Authorization: Bearer <token>", compared
 // in constant time (over SHA-256 digests, so not even the length leaks).
 func handleMetrics(logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {
+	if metrics == nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeProblem(w, r, logger, blip.Errorf(blip.CodeNotFound, "Not found."))
+		})
+	}
 	exposition := metrics.Handler(logger)
 	if cfg.MetricsToken == "" {
 		return exposition

@@ -425,3 +425,18 @@ func TestServer_metricsToken(t *testing.T) {
 		})
 	}
 }
+
+// TestServer_nilMetrics checks that a server without metrics still serves,
+// and answers /metrics/ with a 404 problem.
+func TestServer_nilMetrics(t *testing.T) {
+	health := httpapi.NewHealth(&fakePinger{}, nil, "v")
+	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.DiscardHandler), config.Config{}, nil, health))
+	t.Cleanup(srv.Close)
+	ts := &testServer{Server: srv}
+	resp, body := ts.do(t, "GET", "/metrics/", nil, nil)
+	mustProblem(t, resp, body, 404, "not_found")
+	resp, body = ts.do(t, "GET", "/health/", nil, nil)
+	if resp.StatusCode != 200 || strings.Contains(string(body), `"cache"`) {
+		t.Errorf("health without cache = %d %s", resp.StatusCode, body)
+	}
+}

@@ -275,3 +275,38 @@ func TestResponseRecorder_flushAndUnwrap(t *testing.T) {
 		t.Fatalf("stream = %v %q", resp, body)
 	}
 }
+
+// FuzzRouter sends arbitrary methods and paths through the whole stack: it
+// must never panic, and an unknown route is always a problem, never the
+// mux's text/plain.
+func FuzzRouter(f *testing.F) {
+	for _, s := range [][2]string{
+		{"GET", "/health/"}, {"POST", "/health"}, {"GET", "/nope"}, {"BREW", "/"},
+		{"GET", "/health//"}, {"GET", "/a/../health/live"}, {"DELETE", "/csp-report/"},
+		{"GET", "/%2e%2e/"}, {"OPTIONS", "*"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	logger := slog.New(slog.DiscardHandler)
+	cfg := config.Config{}
+	rt := newRouter(logger)
+	addRoutes(rt, logger, cfg, nil, NewHealth(nil, nil, "fuzz"))
+	h := withMiddleware(rt, logger, cfg, nil)
+	f.Fuzz(func(t *testing.T, method, path string) {
+		r, err := http.NewRequestWithContext(context.Background(), "GET", "http://localhost/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Method = method
+		r.URL.Path = path
+		r.RequestURI = path
+		r.RemoteAddr = "127.0.0.1:1234"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code == http.StatusNotFound || w.Code == http.StatusMethodNotAllowed {
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("%q %q: %d with Content-Type %q", method, path, w.Code, ct)
+			}
+		}
+	})
+}

@@ -90,6 +90,9 @@ func run(args []string, stdout io.Writer) error {
 		for _, ref := range references(q.expr) {
 			used[ref.metric] = true
 			labels, ok := known[ref.metric]
+			if !ok && prometheusSeries[ref.metric] {
+				labels, ok = map[string]bool{}, true
+			}
 			if !ok {
 				problems = append(problems, fmt.Sprintf("%s: unknown metric %q in %q", q.where, ref.metric, q.expr))
 				continue
@@ -109,6 +112,16 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "checkmetrics: %d queries in %d dashboard(s) and %d rule file(s) use %d known series\n",
 		len(queries), len(dashboards), len(rules), len(used))
 	return nil
+}
+
+// prometheusSeries are written by Prometheus itself for every target, so
+// they are queryable without the server exporting them.
+var prometheusSeries = map[string]bool{
+	"up":                                    true,
+	"scrape_duration_seconds":               true,
+	"scrape_samples_scraped":                true,
+	"scrape_samples_post_metric_relabeling": true,
+	"scrape_series_added":                   true,
 }
 
 // implicitLabel reports labels that Prometheus or the exposition format add

@@ -248,14 +248,14 @@ func firstByte(raw []byte) byte {
 
 // jsonKindOf names the JSON type that starts with b.
 func jsonKindOf(b byte) string {
-	switch {
-	case b == '[':
+	switch b {
+	case '[':
 		return "a list"
-	case b == '"':
+	case '"':
 		return "a string"
-	case b == 't' || b == 'f':
+	case 't', 'f':
 		return "a boolean"
-	case b == 'n':
+	case 'n':
 		return "null"
 	default:
 		return "a number"

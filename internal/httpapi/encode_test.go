@@ -150,7 +150,8 @@ func TestDecode(t *testing.T) {
 // the header alone instead of waiting for 10 MiB.
 func TestDecode_announcedLength(t *testing.T) {
 	srv := newDecodeTestServer(t)
-	conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	conn, err := dialer.DialContext(t.Context(), "tcp", srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestDecode_announcedLength(t *testing.T) {
 // TestDecode_announcedLengthNotRead checks that a Content-Length over the
 // limit is refused before the body is read.
 func TestDecode_announcedLengthNotRead(t *testing.T) {
-	r := httptest.NewRequest(http.MethodPost, "/", errReader{})
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", errReader{})
 	r.Header.Set("Content-Type", "application/json")
 	r.ContentLength = decodeTestLimit + 1
 	w := httptest.NewRecorder()
@@ -190,7 +191,7 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("body must not
 
 func TestEncode(t *testing.T) {
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 	if err := encode(w, r, http.StatusCreated, map[string]string{"a": "<b>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func FuzzDecode(f *testing.F) {
 		blip.CodePayloadTooLarge: true, blip.CodeUnsupportedMediaType: true,
 	}
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
-		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/", bytes.NewReader(body))
 		r.Header.Set("Content-Type", contentType)
 		w := httptest.NewRecorder()
 		_, err := decode[decodeTestBody](w, r, 512)

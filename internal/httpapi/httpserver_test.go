@@ -37,8 +37,8 @@ func TestNewHTTPServer_limits(t *testing.T) {
 func startServe(t *testing.T, sleep, shutdownTimeout time.Duration) (url string, health *httpapi.Health, started <-chan struct{}, cancel context.CancelFunc, served <-chan error) {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	health = httpapi.NewHealth(&fakePinger{}, nil, "test")
-	api := httpapi.NewServer(logger, config.Config{}, httpapi.NewMetrics(prometheus.NewRegistry(), "test"), health)
+	h := httpapi.NewHealth(&fakePinger{}, nil, "test")
+	api := httpapi.NewServer(logger, config.Config{}, httpapi.NewMetrics(prometheus.NewRegistry(), "test"), h)
 	startedc := make(chan struct{}, 1)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
@@ -47,33 +47,52 @@ func startServe(t *testing.T, sleep, shutdownTimeout time.Duration) (url string,
 		time.Sleep(sleep)
 		_, _ = io.WriteString(w, "done")
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	srv := httpapi.NewHTTPServer(config.Config{}, mux, logger)
 	ctx, cancelFn := context.WithCancel(context.Background())
 	servedc := make(chan error, 1)
-	go func() { servedc <- httpapi.Serve(ctx, srv, ln, health, shutdownTimeout) }()
+	go func() { servedc <- httpapi.Serve(ctx, srv, ln, h, shutdownTimeout) }()
 	t.Cleanup(func() {
 		cancelFn()
 		_ = srv.Close()
 	})
 	url = "http://" + ln.Addr().String()
 	waitLive(t, url)
-	return url, health, startedc, cancelFn, servedc
+	return url, h, startedc, cancelFn, servedc
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// fetch GETs url on a fresh connection and returns status and body.
+func fetch(ctx context.Context, url string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 func waitLive(t *testing.T, url string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(url + "/health/live")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+		if status, _, err := fetch(t.Context(), url+"/health/live"); err == nil && status == 200 {
+			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -90,15 +109,8 @@ func TestServe_gracefulShutdown(t *testing.T) {
 	}
 	slow := make(chan result, 1)
 	go func() {
-		client := &http.Client{Transport: &http.Transport{}}
-		resp, err := client.Get(url + "/slow")
-		if err != nil {
-			slow <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		slow <- result{resp.StatusCode, string(b), err}
+		status, body, err := fetch(context.Background(), url+"/slow")
+		slow <- result{status, body, err}
 	}()
 	select {
 	case <-started:
@@ -112,7 +124,8 @@ func TestServe_gracefulShutdown(t *testing.T) {
 	// connections are refused.
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", url[len("http://"):], 200*time.Millisecond)
+		dialer := &net.Dialer{Timeout: 200 * time.Millisecond}
+		conn, err := dialer.DialContext(t.Context(), "tcp", url[len("http://"):])
 		if err != nil {
 			break
 		}
@@ -142,19 +155,14 @@ func TestServe_gracefulShutdown(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return")
 	}
-	if _, err := http.Get(url + "/health/live"); err == nil {
+	if _, _, err := fetch(t.Context(), url+"/health/live"); err == nil {
 		t.Error("request succeeded after Serve returned")
 	}
 }
 
 func TestServe_shutdownTimeout(t *testing.T) {
 	url, _, started, cancel, served := startServe(t, 3*time.Second, 100*time.Millisecond)
-	go func() {
-		client := &http.Client{Transport: &http.Transport{}}
-		if resp, err := client.Get(url + "/slow"); err == nil {
-			resp.Body.Close()
-		}
-	}()
+	go func() { _, _, _ = fetch(context.Background(), url+"/slow") }()
 	<-started
 	cancel()
 	select {
@@ -168,10 +176,7 @@ func TestServe_shutdownTimeout(t *testing.T) {
 }
 
 func TestServe_listenerError(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listen(t)
 	ln.Close() // Serve fails at once on a closed listener
 	srv := httpapi.NewHTTPServer(config.Config{}, http.NotFoundHandler(), slog.New(slog.DiscardHandler))
 	if err := httpapi.Serve(t.Context(), srv, ln, nil, time.Second); err == nil {

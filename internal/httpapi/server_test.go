@@ -66,7 +66,14 @@ func newTestServer(t *testing.T, cfg config.Config) *testServer {
 	return ts
 }
 
-func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, header http.Header) (*http.Response, []byte) {
+// answer is a finished response: status and headers, the body read and
+// closed.
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, header http.Header) (answer, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, ts.URL+path, body)
 	if err != nil {
@@ -84,7 +91,7 @@ func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, head
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return resp, b
+	return answer{resp.StatusCode, resp.Header}, b
 }
 
 type apiProblem struct {
@@ -97,7 +104,7 @@ type apiProblem struct {
 	Errors    map[string][]string `json:"errors"`
 }
 
-func mustProblem(t *testing.T, resp *http.Response, body []byte, status int, code string) apiProblem {
+func mustProblem(t *testing.T, resp answer, body []byte, status int, code string) apiProblem {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, status, body)

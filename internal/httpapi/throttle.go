@@ -1,0 +1,302 @@
+package httpapi
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/config"
+	"github.com/blipsocial/blip/internal/ratelimit"
+)
+
+// throttleErrorLogInterval bounds how often a policy that cannot be applied
+// is logged: it is a configuration bug, logged loudly but not once per
+// request.
+const throttleErrorLogInterval = time.Minute
+
+// accountKeyContext separates the HMAC key used for account throttle keys
+// from every other use of SECRET_KEY.
+const accountKeyContext = "blip/ratelimit/account/v1"
+
+// throttle applies the THROTTLE_* policies of SPEC §7 (docs/ratelimit.md):
+// general() limits every request per user or, for anonymous callers, per
+// client IP; route() adds a stricter per-IP class to one route;
+// allowAccount() is the per-account half of the login policy.
+//
+// A nil *throttle throttles nothing, so handlers can be built without one
+// in tests; production wiring always passes a limiter.
+type throttle struct {
+	logger   *slog.Logger
+	limiter  *ratelimit.Limiter
+	policies map[string]ratelimit.Policy
+	onReject func(policy string)
+	// accountMAC keys the HMAC that turns an email address into a store
+	// key, so addresses never sit in Redis in clear and cannot be
+	// recovered from a dump by hashing a list of known addresses.
+	accountMAC []byte
+	lastErrLog atomic.Int64 // unix nanoseconds of the last policy-error log line
+}
+
+// newThrottle returns the throttle for cfg's six THROTTLE_* rates, applied
+// by limiter. onReject (may be nil) is called with the policy name of every
+// rejected request: wire it to Metrics.RateLimitRejected, and leave the
+// limiter's own Hooks.OnReject unset so rejections are not counted twice.
+//
+// A nil limiter yields a nil throttle, which throttles nothing; that is
+// logged as an error because it switches a security control off. An invalid
+// rate (config.Load refuses them, so only hand-built configs have them) is
+// logged here, and requests under that policy are refused with 503.
+func newThrottle(logger *slog.Logger, cfg config.Config, limiter *ratelimit.Limiter, onReject func(policy string)) *throttle {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if limiter == nil {
+		logger.Error("no rate limiter configured; requests are not throttled")
+		return nil
+	}
+	t := &throttle{
+		logger:   logger,
+		limiter:  limiter,
+		onReject: onReject,
+		policies: map[string]ratelimit.Policy{},
+	}
+	for _, p := range []struct {
+		name string
+		rate config.Rate
+		env  string
+	}{
+		{ratelimit.PolicyAnon, cfg.ThrottleAnon, "THROTTLE_ANON"},
+		{ratelimit.PolicyUser, cfg.ThrottleUser, "THROTTLE_USER"},
+		{ratelimit.PolicyLogin, cfg.ThrottleLogin, "THROTTLE_LOGIN"},
+		{ratelimit.PolicyRegister, cfg.ThrottleRegister, "THROTTLE_REGISTER"},
+		{ratelimit.PolicyRefresh, cfg.ThrottleRefresh, "THROTTLE_REFRESH"},
+		{ratelimit.PolicyCSPReport, cfg.ThrottleCSPReport, "THROTTLE_CSP_REPORT"},
+	} {
+		policy := ratelimit.Policy{Name: p.name, Rate: ratelimit.Rate(p.rate)}
+		if err := policy.Rate.Valid(); err != nil {
+			logger.Error("invalid throttle rate; requests under this policy are refused with 503",
+				"variable", p.env, "policy", p.name, "error", err)
+		}
+		t.policies[p.name] = policy
+	}
+	mac := hmac.New(sha256.New, []byte(cfg.SecretKey))
+	mac.Write([]byte(accountKeyContext))
+	t.accountMAC = mac.Sum(nil)
+	return t
+}
+
+// policy returns the named policy. An unknown name is a wiring bug: it is
+// logged, and the zero rate makes every request under it a 503 rather than
+// an unthrottled one.
+func (t *throttle) policy(name string) ratelimit.Policy {
+	p, ok := t.policies[name]
+	if !ok {
+		t.logger.Error("unknown throttle policy; requests under it are refused with 503", "policy", name)
+		return ratelimit.Policy{Name: name}
+	}
+	return p
+}
+
+// general limits every request but health checks, metrics scrapes and CORS
+// preflights: an authenticated caller under the user policy, keyed by user
+// id, an anonymous one under the anon policy, keyed by client IP. It must
+// run after authentication, which sets the principal it reads, and after
+// clientIPMiddleware. Every throttled response, allowed or not, carries
+// RateLimit-Policy and RateLimit; a rejection is a 429 throttled problem
+// with Retry-After.
+func (t *throttle) general() func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if t == nil {
+			return next
+		}
+		anon, user := t.policy(ratelimit.PolicyAnon), t.policy(ratelimit.PolicyUser)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if throttleExempt(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p, key := anon, ipKey(logClientIP(r))
+			if id := userID(r.Context()); id != "" {
+				p, key = user, id
+			}
+			if !t.allow(w, r, p, key, true) {
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// route wraps next, the handler of one route, in the stricter per-IP
+// policy named (ratelimit.PolicyLogin, PolicyRegister, PolicyRefresh or
+// PolicyCSPReport). It applies in addition to general: a request spends
+// both budgets, and its response lists both policies in its RateLimit
+// headers, the stricter first.
+func (t *throttle) route(policy string, next http.Handler) http.Handler {
+	if t == nil {
+		return next
+	}
+	p := t.policy(policy)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !t.allow(w, r, p, ipKey(logClientIP(r)), true) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// allowAccount counts one login attempt against the account named by email
+// under the login policy: SPEC §7's per-account half of THROTTLE_LOGIN, which
+// stops a password guesser who rotates IP addresses. The login handler
+// calls it after decoding the body and before checking the password, so
+// throttled guesses cost no password hashing. When it returns false it has
+// written the response (429, or 503 for an unusable policy) and the handler
+// must return.
+//
+// The key is an HMAC of the normalised, lower-cased address, so "Alice@X"
+// and "alice@x" share a budget and addresses never reach the store in
+// clear. An allowed attempt adds no header: the remaining budget of an
+// account is nobody's business but would tell a caller whether someone else
+// is trying it.
+func (t *throttle) allowAccount(w http.ResponseWriter, r *http.Request, email string) bool {
+	if t == nil {
+		return true
+	}
+	email = strings.ToLower(blip.NormalizeEmail(email))
+	if email == "" {
+		return true // validation answers 400 before any password is checked
+	}
+	return t.allow(w, r, t.policy(ratelimit.PolicyLogin), t.accountKey(email), false)
+}
+
+// accountKey is the store key of an account: "account:" and 128 bits of
+// HMAC-SHA256 of the address, keyed from SECRET_KEY, so every replica
+// (which shares SECRET_KEY) derives the same key.
+func (t *throttle) accountKey(email string) string {
+	mac := hmac.New(sha256.New, t.accountMAC)
+	mac.Write([]byte(email))
+	return "account:" + hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// allow counts one request of key under p. When the request may proceed it
+// returns true, having set the RateLimit headers if headersOnAllow;
+// otherwise it has written a 429 (or a 503) and returns false.
+//
+// Limiter.Allow errs only for a policy with an invalid rate. Failing open
+// would silently switch a security control off, and a 429 would blame the
+// client, so such a request is refused with 503 unavailable and the
+// misconfiguration logged at error level (at most once a minute).
+// config.Load refuses invalid rates, so this should never be seen.
+func (t *throttle) allow(w http.ResponseWriter, r *http.Request, p ratelimit.Policy, key string, headersOnAllow bool) bool {
+	res, err := t.limiter.Allow(r.Context(), p, key)
+	if err != nil {
+		t.logPolicyError(r, p, err)
+		writeProblem(w, r, t.logger, blip.Errorf(blip.CodeUnavailable,
+			"Service temporarily unavailable, try again later."))
+		return false
+	}
+	if res.Allowed {
+		if headersOnAllow {
+			setRateLimitHeaders(w.Header(), p, res)
+		}
+		return true
+	}
+	setRateLimitHeaders(w.Header(), p, res)
+	if t.onReject != nil {
+		t.onReject(p.Name)
+	}
+	writeProblem(w, r, t.logger, blip.Errorf(blip.CodeThrottled, "%s", throttledDetail(res.RetryAfterSeconds())))
+	return false
+}
+
+func (t *throttle) logPolicyError(r *http.Request, p ratelimit.Policy, err error) {
+	now := time.Now().UnixNano()
+	last := t.lastErrLog.Load()
+	if now-last < int64(throttleErrorLogInterval) || !t.lastErrLog.CompareAndSwap(last, now) {
+		return
+	}
+	t.logger.ErrorContext(r.Context(), "throttle policy cannot be applied; refusing request with 503",
+		"policy", p.Name, "error", err)
+}
+
+// throttledDetail is DRF's message for a throttled request.
+func throttledDetail(seconds int64) string {
+	unit := "seconds"
+	if seconds == 1 {
+		unit = "second"
+	}
+	return fmt.Sprintf("Request was throttled. Expected available in %d %s.", seconds, unit)
+}
+
+// throttleExempt reports whether general must let r through unthrottled:
+// load-balancer probes and metrics scrapes (a 429 there would take a healthy
+// replica out of rotation or blind monitoring) and CORS preflights (which
+// allowCORS answers before they get here; a browser cannot retry them
+// sensibly anyway). Only exact paths are exempt: anything else is throttled.
+func throttleExempt(r *http.Request) bool {
+	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != "" {
+		return true
+	}
+	switch r.URL.Path {
+	case "/health", "/health/", "/health/live", "/health/live/", "/metrics", "/metrics/":
+		return true
+	}
+	return false
+}
+
+// ipKey is the store key of a client address. IPv6 clients are keyed by
+// their /64, the smallest block ISPs assign: keying single addresses would
+// let one subscriber rotate through 2^64 of them and never be throttled.
+// A value that is not an IP (a Unix socket peer) is used as it is; the
+// limiter hashes anything long.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return "ip:" + ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		return "ip:" + netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return "ip:" + a.String()
+}
+
+// setRateLimitHeaders merges res's RateLimit-Policy and RateLimit items for
+// p into h. When several policies apply to a request (anon and login, say)
+// both fields become Structured Field lists with one item per policy, the
+// one set last (the stricter, route-specific one) first; an item of the same
+// policy is replaced. Retry-After is the rejecting policy's.
+func setRateLimitHeaders(h http.Header, p ratelimit.Policy, res ratelimit.Result) {
+	for k, v := range res.Headers(p) {
+		if k == ratelimit.HeaderRetryAfter {
+			h.Set(k, v)
+			continue
+		}
+		h.Set(k, mergeRateLimitItem(h.Get(k), v))
+	}
+}
+
+// mergeRateLimitItem puts item at the head of the list, dropping any item
+// with the same policy name. Items are written by ratelimit.Result.Headers
+// from Blip's own policy names, which contain neither ',' nor ';'.
+func mergeRateLimitItem(list, item string) string {
+	name, _, _ := strings.Cut(item, ";")
+	items := []string{item}
+	for it := range strings.SplitSeq(list, ",") {
+		it = strings.TrimSpace(it)
+		if n, _, _ := strings.Cut(it, ";"); it == "" || n == name {
+			continue
+		}
+		items = append(items, it)
+	}
+	return strings.Join(items, ", ")
+}

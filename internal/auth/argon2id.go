@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -110,27 +109,39 @@ func (p Argon2Params) weakerThan(q Argon2Params) bool {
 
 // Argon2id hashes and verifies passwords; it is the blip.PasswordHasher.
 // It is safe for concurrent use.
+//
+// Every hash runs in a bounded pool (see PoolOptions): at most Workers at
+// once, each holding Memory KiB and a core; a few more calls wait, briefly;
+// the rest fail at once with 503 unavailable. Real and dummy verifications
+// queue alike, so an unknown email and a wrong password keep taking the
+// same time, and are refused alike when the pool is full.
 type Argon2id struct {
-	// slots bounds concurrent hashes: each holds Memory KiB, and running
-	// more at once than there are CPUs only adds memory, not throughput.
-	// Real and dummy verifications queue alike, so timing stays uniform.
-	slots  chan struct{}
+	pool   *hashPool
+	opts   PoolOptions // resolved
 	params Argon2Params
 	err    error  // non-nil when the parameters are out of range
 	dummy  string // hash of a random password, for VerifyDummy
+	// key computes the raw hash; tests replace it to make hashing slow.
+	key func(password string, salt []byte, p Argon2Params) []byte
 }
 
 var _ blip.PasswordHasher = (*Argon2id)(nil)
 
 // NewArgon2id returns a hasher with params, zero fields taking the OWASP
-// defaults (pass Argon2Params{} in production). Parameters out of range make
-// every Hash and Verify fail with an error naming them. It spends the time of
-// one hash to prepare VerifyDummy.
+// defaults (pass Argon2Params{} in production), and the default pool,
+// PoolOptions{}. Parameters out of range make every Hash and Verify fail
+// with an error naming them. It spends the time of one hash to prepare
+// VerifyDummy.
 func NewArgon2id(p Argon2Params) *Argon2id {
-	h := &Argon2id{
-		params: p.withDefaults(),
-		slots:  make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0))),
-	}
+	return NewArgon2idPool(p, PoolOptions{})
+}
+
+// NewArgon2idPool is NewArgon2id with explicit pool bounds; zero fields of
+// o take their defaults.
+func NewArgon2idPool(p Argon2Params, o PoolOptions) *Argon2id {
+	h := &Argon2id{params: p.withDefaults(), key: argon2Key}
+	h.opts = o.withDefaults(h.params.Threads)
+	h.pool = newHashPool(h.opts)
 	if err := h.params.check(); err != nil {
 		h.err = fmt.Errorf("argon2id: parameters: %w", err)
 		return h
@@ -149,8 +160,15 @@ func NewArgon2id(p Argon2Params) *Argon2id {
 // Params returns the parameters new hashes are made with.
 func (h *Argon2id) Params() Argon2Params { return h.params }
 
+// PoolOptions returns the pool bounds in force, defaults resolved.
+func (h *Argon2id) PoolOptions() PoolOptions { return h.opts }
+
+// PoolStats returns a snapshot of the pool, for metrics.
+func (h *Argon2id) PoolStats() PoolStats { return h.pool.stats() }
+
 // Hash returns the PHC string of password under a fresh random salt:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, both in unpadded base64.
+// When the pool is full it fails with a blip.CodeUnavailable error.
 func (h *Argon2id) Hash(password string) (string, error) {
 	if h.err != nil {
 		return "", h.err
@@ -159,14 +177,18 @@ func (h *Argon2id) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("argon2id: salt: %w", err)
 	}
-	key := h.idKey(password, salt, h.params)
+	key, err := h.idKey(password, salt, h.params)
+	if err != nil {
+		return "", err
+	}
 	return encodeHash(h.params, salt, key), nil
 }
 
 // Verify reports whether password matches encoded, and whether encoded was
 // made with parameters weaker than the current ones, in which case the caller
 // should store a fresh Hash after a successful login. A malformed encoding
-// is an error, never a panic.
+// is an error, never a panic. When the pool is full it fails with a
+// blip.CodeUnavailable error, which says nothing about the password.
 func (h *Argon2id) Verify(password, encoded string) (ok, needsRehash bool, err error) {
 	if h.err != nil {
 		return false, false, h.err
@@ -175,7 +197,10 @@ func (h *Argon2id) Verify(password, encoded string) (ok, needsRehash bool, err e
 	if err != nil {
 		return false, false, err
 	}
-	got := h.idKey(password, salt, p)
+	got, err := h.idKey(password, salt, p)
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
@@ -185,17 +210,38 @@ func (h *Argon2id) Verify(password, encoded string) (ok, needsRehash bool, err e
 // VerifyDummy spends the time of a Verify against a hash made with the
 // current parameters and always fails. Login calls it when no account has
 // the email, so that a wrong email and a wrong password take the same time.
+//
+// When the pool is full it returns exactly when Verify would have returned
+// its busy error, but it cannot say so: callers that must answer an unknown
+// email as they answer a wrong password under load too (Login) use
+// VerifyDummyErr instead.
 func (h *Argon2id) VerifyDummy(password string) {
-	if h.dummy == "" {
-		return
-	}
-	_, _, _ = h.Verify(password, h.dummy)
+	_ = h.VerifyDummyErr(password)
 }
 
-// idKey runs Argon2id once a slot is free.
-func (h *Argon2id) idKey(password string, salt []byte, p Argon2Params) []byte {
-	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
+// VerifyDummyErr is VerifyDummy that also returns the error Verify would
+// return for a well-formed stored hash: the pool's blip.CodeUnavailable
+// error when it is full, or the parameter error of a misconfigured hasher.
+// Returning it as Login returns Verify's error keeps unknown emails and
+// wrong passwords indistinguishable when the pool refuses work.
+func (h *Argon2id) VerifyDummyErr(password string) error {
+	if h.err != nil {
+		return h.err
+	}
+	_, _, err := h.Verify(password, h.dummy)
+	return err
+}
+
+// idKey runs Argon2id once the pool grants a slot.
+func (h *Argon2id) idKey(password string, salt []byte, p Argon2Params) ([]byte, error) {
+	if err := h.pool.acquire(); err != nil {
+		return nil, err
+	}
+	defer h.pool.release()
+	return h.key(password, salt, p), nil
+}
+
+func argon2Key(password string, salt []byte, p Argon2Params) []byte {
 	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blipsocial/blip/internal/auth"
 )
@@ -213,7 +214,9 @@ func BenchmarkVerifyDummy(b *testing.B) {
 }
 
 func TestArgon2id_Concurrent(t *testing.T) {
-	h := auth.NewArgon2id(auth.InsecureArgon2Params())
+	// A queue as long as the number of callers: nobody is refused, so this
+	// tests correctness under concurrency (hashpool_test.go tests refusal).
+	h := auth.NewArgon2idPool(auth.InsecureArgon2Params(), auth.PoolOptions{MaxQueue: 16, MaxWait: time.Minute})
 	encoded, err := h.Hash("pw-concurrent")
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,11 @@ func userID(ctx context.Context) string {
 // anonymous (routes that need a user answer 401 not_authenticated); a
 // request with a bad Bearer token is refused with 401 token_not_valid on
 // every route, as DRF's JWTAuthentication does.
-func authenticate(logger *slog.Logger, accounts *blip.Accounts, onUser func(r *http.Request, userID string)) func(http.Handler) http.Handler {
+func authenticate(logger *slog.Logger, accounts *blip.Accounts) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, ok := bearerToken(r)
-			if !ok {
+			if !ok || accounts == nil || !usesUserAuth(r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -45,12 +45,22 @@ func authenticate(logger *slog.Logger, accounts *blip.Accounts, onUser func(r *h
 				writeProblem(w, r, logger, err)
 				return
 			}
-			if onUser != nil {
-				onUser(r, p.UserID)
-			}
+			setLogUserID(r.Context(), p.UserID)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 		})
 	}
+}
+
+// usesUserAuth reports whether a path takes user tokens: the platform
+// endpoints do not (/metrics/ has its own Bearer token, probes and CSP
+// reports are anonymous by nature).
+func usesUserAuth(path string) bool {
+	for _, p := range []string{"/metrics", "/health", "/csp-report"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return false
+		}
+	}
+	return true
 }
 
 // bearerToken extracts the token of an `Authorization: Bearer <token>`

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 )
 
@@ -17,11 +18,23 @@ func NewServer(
 	cfg config.Config,
 	metrics *Metrics,
 	health *Health,
+	accounts *blip.Accounts,
+	feed *blip.Feed,
+	keys KeySet,
 ) http.Handler {
 	logger = slog.New(NewLogHandler(logger.Handler()))
 	rt := newRouter(logger)
-	addRoutes(rt, logger, cfg, metrics, health)
-	return withMiddleware(rt, logger, cfg, metrics)
+	addRoutes(rt, logger, cfg, metrics, health, accounts, feed, keys)
+	var h http.Handler = rt
+	h = authenticate(logger, accounts)(h)
+	return withMiddleware(h, logger, cfg, metrics)
+}
+
+// KeySet publishes the public keys that verify tokens, for
+// /.well-known/jwks.json; ok is false when tokens are signed with a shared
+// secret (HS256) and there is nothing to publish.
+type KeySet interface {
+	JWKS() (jwks []byte, ok bool)
 }
 
 // withMiddleware wraps the router in the middleware stack. Listed from the
@@ -37,7 +50,9 @@ func NewServer(
 //     redirects, 404s and panics carry them;
 //  6. requireAllowedHost, then redirectToHTTPS (which trusts the Host the
 //     check let through);
-//  7. allowCORS: preflights end here, before authentication and limits.
+//  7. allowCORS: preflights end here, before authentication and limits;
+//  8. authenticate (in NewServer, inside all of the above): resolves the
+//     Bearer token into the request's principal for the handlers.
 func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {
 	h = allowCORS(cfg)(h)
 	h = redirectToHTTPS(logger, cfg)(h)

@@ -80,8 +80,8 @@ func TestStores(t *testing.T) {
 		return storetest.Stores{
 			Users:    postgres.NewUserStore(db),
 			Sessions: postgres.NewSessionStore(db),
-			Blips:    blipStore(db),
-			Graph:    graphStore(db),
+			Blips:    postgres.NewBlipStore(db),
+			Graph:    postgres.NewGraphStore(db),
 		}
 	})
 }

@@ -30,8 +30,8 @@ func stores(db *sqlite.DB) storetest.Stores {
 	return storetest.Stores{
 		Users:    sqlite.NewUserStore(db),
 		Sessions: sqlite.NewSessionStore(db),
-		Blips:    blipStore(db),
-		Graph:    graphStore(db),
+		Blips:    sqlite.NewBlipStore(db),
+		Graph:    sqlite.NewGraphStore(db),
 	}
 }
 

@@ -15,23 +15,29 @@ const (
 )
 
 // cspHeaders is the Content-Security-Policy header set, computed once from
-// the configuration.
+// the configuration, in two variants chosen per request by scheme.
 type cspHeaders struct {
-	name  string // Content-Security-Policy or Content-Security-Policy-Report-Only
-	value string
-	// reportingEndpoints is the Reporting-Endpoints value, "" when the
-	// policy names no endpoint of ours.
+	name string // Content-Security-Policy or Content-Security-Policy-Report-Only
+	// https is the policy for HTTPS responses, http the one for plain HTTP:
+	// they differ only when Blip adds its own reporting directives.
+	https, http string
+	// reportingEndpoints is the Reporting-Endpoints value for HTTPS
+	// responses, "" when the policy names no endpoint of ours.
 	reportingEndpoints string
 }
 
 // newCSPHeaders builds the CSP header from CSP_POLICY (config.DefaultCSPPolicy
 // when empty) and CSP_REPORT_ONLY. Unless the policy already has report-uri
-// or report-to, it appends "report-uri /csp-report/" (the CSP2 mechanism
-// Firefox still uses) and "report-to csp-endpoint" (the Reporting API,
-// preferred by Chromium, which then ignores report-uri), and declares the
-// endpoint with Reporting-Endpoints: csp-endpoint="/csp-report/". The URL is
-// relative: the Reporting spec parses it against the response URL, so one
-// header serves every host and scheme Blip answers on. ok is false when CSP
+// or report-to, it appends "report-uri /csp-report/" and, over HTTPS,
+// "report-to csp-endpoint" with Reporting-Endpoints: csp-endpoint="/csp-report/".
+//
+// Why both, and why report-to only over HTTPS: Firefox and Safari deliver
+// report-uri; Chromium, once a policy has report-to, ignores report-uri and
+// uses the Reporting API, which (as the headless Chromium test shows) sends
+// nothing for a plain-HTTP page, even on 127.0.0.1. Over HTTP the policy
+// therefore keeps report-uri alone so that every browser still reports. The
+// endpoint URL is relative: the Reporting spec parses it against the response
+// URL, so one header serves every host Blip answers on. ok is false when CSP
 // is disabled.
 func newCSPHeaders(cfg config.Config) (h cspHeaders, ok bool) {
 	if !cfg.CSPEnabled {
@@ -66,14 +72,16 @@ func newCSPHeaders(cfg config.Config) (h cspHeaders, ok bool) {
 		}
 		dirs = append(dirs, d)
 	}
+	h.https = strings.Join(dirs, "; ")
+	h.http = h.https
 	switch {
 	case !hasReportURI && reportTo == "":
-		dirs = append(dirs, "report-uri "+cspReportPath, "report-to "+cspEndpointName)
+		h.http = strings.Join(append(dirs, "report-uri "+cspReportPath), "; ")
+		h.https = strings.Join(append(dirs, "report-uri "+cspReportPath, "report-to "+cspEndpointName), "; ")
 		h.reportingEndpoints = cspReportingValue
 	case reportTo == cspEndpointName:
 		// The operator's own report-to uses our endpoint name: declare it.
 		h.reportingEndpoints = cspReportingValue
 	}
-	h.value = strings.Join(dirs, "; ")
 	return h, true
 }

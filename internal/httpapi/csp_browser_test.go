@@ -41,15 +41,15 @@ func TestCSPInChromium(t *testing.T) {
 		t.Fatalf("BLIP_TEST_CHROMIUM=%s: %v", bin, err)
 	}
 	tests := []struct {
-		name    string
-		policy  string
-		dumpDOM bool
+		name     string
+		tls      bool
+		dumpDOM  bool
+		wantType string // the report format Chromium must use
 	}{
-		// report-uri alone: delivered at once, in the csp-report format.
-		{"report-uri", "default-src 'self'; report-uri /csp-report/", true},
-		// Blip's default: report-uri plus report-to; Chromium then uses
-		// the Reporting API, which batches deliveries.
-		{"default policy", config.DefaultCSPPolicy, false},
+		// Plain HTTP gets report-uri only: delivered at once.
+		{"plain HTTP", false, true, "csp-report"},
+		// HTTPS adds report-to: Chromium switches to the Reporting API.
+		{"HTTPS", true, false, "reports+json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +61,7 @@ func TestCSPInChromium(t *testing.T) {
 			)
 			cfg := devConfig()
 			cfg.CSPReportOnly = false
-			cfg.CSPPolicy = tt.policy
+			cfg.CSPPolicy = config.DefaultCSPPolicy
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /csp-test", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -72,11 +72,23 @@ func TestCSPInChromium(t *testing.T) {
 				dirs = append(dirs, d)
 				mu.Unlock()
 			}))
-			dbg := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				t.Logf("DEBUG %s %s %s", r.Method, r.URL, r.Header.Get("Content-Type"))
+			var (
+				typesMu sync.Mutex
+				types   []string
+			)
+			record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost {
+					typesMu.Lock()
+					types = append(types, strings.TrimPrefix(r.Header.Get("Content-Type"), "application/"))
+					typesMu.Unlock()
+				}
 				mux.ServeHTTP(w, r)
 			})
-			srv := secTLSServer(t, chain(dbg, httpapi.ClientIPMiddleware(nil), httpapi.SecureHeaders(cfg)))
+			newServer := secServer
+			if tt.tls {
+				newServer = secTLSServer
+			}
+			srv := newServer(t, chain(record, httpapi.ClientIPMiddleware(nil), httpapi.SecureHeaders(cfg)))
 
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
@@ -86,7 +98,9 @@ func TestCSPInChromium(t *testing.T) {
 				"--no-first-run", "--no-default-browser-check", "--mute-audio",
 				"--user-data-dir=" + t.TempDir(),
 				// Deliver Reporting API batches after 100 ms, not a minute.
-				"--short-reporting-delay", "--ignore-certificate-errors",
+				"--short-reporting-delay",
+				// httptest's certificate is self-signed.
+				"--ignore-certificate-errors",
 			}
 			if tt.dumpDOM {
 				args = append(args, "--virtual-time-budget=3000", "--dump-dom", srv.URL+"/csp-test")
@@ -131,6 +145,12 @@ func TestCSPInChromium(t *testing.T) {
 					t.Fatalf("reports for %v, want at least %v; logs:\n%s", got, want, logs.buf.String())
 				}
 				time.Sleep(100 * time.Millisecond)
+			}
+			typesMu.Lock()
+			gotTypes := slices.Clone(types)
+			typesMu.Unlock()
+			if !slices.Contains(gotTypes, tt.wantType) {
+				t.Errorf("report content types %v, want %s", gotTypes, tt.wantType)
 			}
 			for _, l := range logs.lines(t) {
 				for k, v := range l {

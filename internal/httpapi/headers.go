@@ -20,9 +20,9 @@ type header struct{ name, value string }
 // environment is production, SECURE_HSTS_SECONDS > 0 and the request came
 // over HTTPS (directly, or per a trusted proxy's X-Forwarded-Proto): HSTS
 // over plain HTTP is ignored by browsers, and in development it would pin
-// localhost to HTTPS. With CSP_ENABLED, independently: the CSP header (see
-// newCSPHeaders) and Reporting-Endpoints. All values are computed here,
-// once.
+// localhost to HTTPS. With CSP_ENABLED, independently: the CSP header and,
+// over HTTPS, Reporting-Endpoints (see newCSPHeaders). All values are
+// computed here, once; a request only picks its scheme's variant.
 func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 	var always []header
 	if cfg.SecurityHeadersEnabled {
@@ -45,12 +45,7 @@ func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 			header{"Cross-Origin-Resource-Policy", "same-origin"},
 		)
 	}
-	if csp, ok := newCSPHeaders(cfg); ok {
-		always = append(always, header{csp.name, csp.value})
-		if csp.reportingEndpoints != "" {
-			always = append(always, header{"Reporting-Endpoints", csp.reportingEndpoints})
-		}
-	}
+	csp, cspOn := newCSPHeaders(cfg)
 	hsts := hstsValue(cfg)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -58,8 +53,19 @@ func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 			for _, kv := range always {
 				h.Set(kv.name, kv.value)
 			}
-			if hsts != "" && isHTTPS(r) {
+			secure := isHTTPS(r)
+			if hsts != "" && secure {
 				h.Set("Strict-Transport-Security", hsts)
+			}
+			if cspOn {
+				if secure {
+					h.Set(csp.name, csp.https)
+					if csp.reportingEndpoints != "" {
+						h.Set("Reporting-Endpoints", csp.reportingEndpoints)
+					}
+				} else {
+					h.Set(csp.name, csp.http)
+				}
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -72,15 +72,15 @@ func TestSecureHeaders_EveryResponse(t *testing.T) {
 		"Permissions-Policy":                  "camera=(), microphone=()",
 		"Cross-Origin-Opener-Policy":          "same-origin",
 		"Cross-Origin-Resource-Policy":        "same-origin",
-		"Content-Security-Policy-Report-Only": "default-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
-		"Reporting-Endpoints":                 `csp-endpoint="/csp-report/"`,
+		"Content-Security-Policy-Report-Only": "default-src 'self'; report-uri /csp-report/",
+		"Reporting-Endpoints":                 "", // only over HTTPS
 	}
 	prodWant := map[string]string{}
 	for k, v := range want {
 		prodWant[k] = v
 	}
 	delete(prodWant, "Content-Security-Policy-Report-Only")
-	prodWant["Content-Security-Policy"] = "default-src 'self'; report-uri /csp-report/; report-to csp-endpoint"
+	prodWant["Content-Security-Policy"] = "default-src 'self'; report-uri /csp-report/"
 
 	tests := []struct {
 		name    string
@@ -188,50 +188,69 @@ func TestSecureHeaders_HSTS(t *testing.T) {
 }
 
 func TestSecureHeaders_CSPVariants(t *testing.T) {
+	const ours = `csp-endpoint="/csp-report/"`
 	tests := []struct {
 		name       string
 		enabled    bool
 		reportOnly bool
 		policy     string
 		wantName   string
-		wantValue  string
-		wantRE     string // Reporting-Endpoints
+		wantHTTPS  string
+		wantHTTP   string
+		wantRE     string // Reporting-Endpoints, over HTTPS only
 	}{
 		{"report-only default mode", true, true, "default-src 'self'",
 			"Content-Security-Policy-Report-Only",
-			"default-src 'self'; report-uri /csp-report/; report-to csp-endpoint", `csp-endpoint="/csp-report/"`},
+			"default-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
+			"default-src 'self'; report-uri /csp-report/", ours},
 		{"enforced", true, false, "default-src 'self'; img-src 'self' data:",
 			"Content-Security-Policy",
-			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/; report-to csp-endpoint", `csp-endpoint="/csp-report/"`},
+			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/; report-to csp-endpoint",
+			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/", ours},
 		{"own report-uri kept", true, false, "default-src 'self'; report-uri https://collector.example/r",
-			"Content-Security-Policy", "default-src 'self'; report-uri https://collector.example/r", ""},
+			"Content-Security-Policy",
+			"default-src 'self'; report-uri https://collector.example/r",
+			"default-src 'self'; report-uri https://collector.example/r", ""},
 		{"own report-to of another endpoint kept", true, false, "default-src 'self'; Report-To elsewhere",
-			"Content-Security-Policy", "default-src 'self'; Report-To elsewhere", ""},
+			"Content-Security-Policy",
+			"default-src 'self'; Report-To elsewhere",
+			"default-src 'self'; Report-To elsewhere", ""},
 		{"own report-to naming ours declared", true, false, "default-src 'self'; report-to csp-endpoint",
-			"Content-Security-Policy", "default-src 'self'; report-to csp-endpoint", `csp-endpoint="/csp-report/"`},
+			"Content-Security-Policy",
+			"default-src 'self'; report-to csp-endpoint",
+			"default-src 'self'; report-to csp-endpoint", ours},
 		{"whitespace and empty directives normalised", true, true, " default-src  'self' ;;\n script-src 'self';",
 			"Content-Security-Policy-Report-Only",
-			"default-src 'self'; script-src 'self'; report-uri /csp-report/; report-to csp-endpoint", `csp-endpoint="/csp-report/"`},
-		{"disabled", false, false, "default-src 'self'", "", "", ""},
+			"default-src 'self'; script-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
+			"default-src 'self'; script-src 'self'; report-uri /csp-report/", ours},
+		{"disabled", false, false, "default-src 'self'", "", "", "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cfg := devConfig()
-			cfg.CSPEnabled, cfg.CSPReportOnly, cfg.CSPPolicy = tt.enabled, tt.reportOnly, tt.policy
-			resp := headersServer(t, cfg, nil, notFoundHandler, false)(nil)
-			for _, name := range []string{"Content-Security-Policy", "Content-Security-Policy-Report-Only"} {
-				want := ""
-				if name == tt.wantName {
-					want = tt.wantValue
-				}
-				if got := resp.Header.Get(name); got != want {
-					t.Errorf("%s = %q, want %q", name, got, want)
-				}
+		for _, overTLS := range []bool{false, true} {
+			name := tt.name + " over HTTP"
+			wantValue, wantRE := tt.wantHTTP, ""
+			if overTLS {
+				name = tt.name + " over HTTPS"
+				wantValue, wantRE = tt.wantHTTPS, tt.wantRE
 			}
-			if got := resp.Header.Get("Reporting-Endpoints"); got != tt.wantRE {
-				t.Errorf("Reporting-Endpoints = %q, want %q", got, tt.wantRE)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				cfg := devConfig()
+				cfg.CSPEnabled, cfg.CSPReportOnly, cfg.CSPPolicy = tt.enabled, tt.reportOnly, tt.policy
+				resp := headersServer(t, cfg, nil, notFoundHandler, overTLS)(nil)
+				for _, name := range []string{"Content-Security-Policy", "Content-Security-Policy-Report-Only"} {
+					want := ""
+					if name == tt.wantName {
+						want = wantValue
+					}
+					if got := resp.Header.Get(name); got != want {
+						t.Errorf("%s = %q, want %q", name, got, want)
+					}
+				}
+				if got := resp.Header.Get("Reporting-Endpoints"); got != wantRE {
+					t.Errorf("Reporting-Endpoints = %q, want %q", got, wantRE)
+				}
+			})
+		}
 	}
 }
 

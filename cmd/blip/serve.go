@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/blipsocial/blip/internal/auth"
+	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/config"
+	"github.com/blipsocial/blip/internal/httpapi"
+)
+
+// app is everything serve and the administration commands share: the
+// stores, caches and domain services built from the configuration.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *database
+	caches   *caches
+	tokens   *auth.Tokens
+	accounts *blip.Accounts
+	feed     *blip.Feed
+	metrics  *httpapi.Metrics
+	registry *prometheus.Registry
+}
+
+// openApp connects to the database and caches and builds the services.
+func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
+	tokens, err := newTokens(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	cs, err := openCaches(ctx, cfg)
+	if err != nil {
+		db.close()
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	metrics := httpapi.NewMetrics(reg, version)
+	a := &app{cfg: cfg, logger: logger, db: db, caches: cs, tokens: tokens, metrics: metrics, registry: reg}
+	a.accounts = blip.NewAccounts(blip.AccountsDeps{
+		Users: db.users, Sessions: db.sessions, Tokens: tokens,
+		Hasher: auth.NewArgon2id(auth.Argon2Params{}), Policy: auth.PasswordRules{},
+		Cache: cs.cache, Logger: logger, OnEvent: metrics.AuthEvent,
+	})
+	a.feed = blip.NewFeed(blip.FeedDeps{
+		Blips: db.blips, Graph: db.graph, Users: db.users, Cache: cs.cache, Logger: logger,
+		OnCache: metrics.CacheResult,
+	})
+	return a, nil
+}
+
+func (a *app) close() {
+	a.caches.close()
+	a.db.close()
+}
+
+// newTokens builds the token issuer: HS256 keyed from SECRET_KEY unless an
+// asymmetric signing key is configured.
+func newTokens(cfg config.Config) (*auth.Tokens, error) {
+	signing, err := readKey(cfg.JWTSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_SIGNING_KEY: %w", err)
+	}
+	verifying, err := readKey(cfg.JWTVerifyingKeys)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_VERIFYING_KEYS: %w", err)
+	}
+	t, err := auth.NewTokens(auth.TokenConfig{
+		Algorithm: cfg.JWTAlgorithm, Secret: []byte(cfg.SecretKey),
+		SigningKeyPEM: signing, VerifyingKeysPEM: verifying, Issuer: cfg.JWTIssuer,
+		AccessLifetime: cfg.AccessTokenLifetime, RefreshLifetime: cfg.RefreshTokenLifetime,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	return t, nil
+}
+
+// readKey returns a PEM value, reading it from a file for "file:<path>".
+func readKey(v string) ([]byte, error) {
+	path, ok := strings.CutPrefix(v, "file:")
+	if !ok {
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(path) //nolint:gosec // the path comes from the operator's configuration
+	if err != nil {
+		return nil, fmt.Errorf("reading key file: %w", err)
+	}
+	return b, nil
+}
+
+// serve runs the HTTP API until ctx is cancelled (SIGINT/SIGTERM), then
+// drains in-flight requests within SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	logger := slog.New(httpapi.NewLogHandler(newLogger(stderr, cfg).Handler()))
+	if problems := cfg.StartupErrors(); config.HasErrors(problems) {
+		for _, p := range problems {
+			logger.Error("unsafe production configuration", slog.String("id", p.ID), slog.String("problem", p.Message), slog.String("fix", p.Fix))
+		}
+		return errors.New("refusing to start in production with the configuration errors above (see `blip check --deploy`)")
+	}
+	if cfg.SecretKeyGenerated {
+		logger.Warn("SECRET_KEY is not set: using a random key for this run only; tokens and cursors will not survive a restart. Set SECRET_KEY (at least 32 random bytes) outside development.")
+	}
+	a, err := openApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if cfg.AutoMigrate {
+		if err := a.db.migrate(ctx, "up", io.Discard); err != nil {
+			return fmt.Errorf("auto-migrate: %w", err)
+		}
+	}
+	if err := a.metrics.RegisterPoolStats(a.db.stats); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)
+	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens)
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.MetricsAddr != "" {
+		stop, err := serveInternal(ctx, cfg.MetricsAddr, a.metrics.Handler(logger), logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
+	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("env", string(cfg.Env)),
+		slog.String("database", cfg.DBEngine), slog.Bool("redis", cfg.RedisURL != ""), slog.String("version", version))
+	srv := httpapi.NewHTTPServer(cfg, handler, logger)
+	if err := httpapi.Serve(ctx, srv, ln, health, cfg.ShutdownTimeout); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// serveInternal runs the METRICS_ADDR listener: metrics and pprof, meant
+// for a private network only. It returns a function that stops it.
+func serveInternal(ctx context.Context, addr string, metrics http.Handler, logger *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.Handle("/metrics/", metrics)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 2 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("internal listener failed", slog.Any("error", err))
+		}
+	}()
+	logger.Info("serving metrics and pprof", slog.String("addr", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/config"
+	"github.com/blipsocial/blip/internal/httpapi"
+	"github.com/blipsocial/blip/internal/memory"
+	"github.com/blipsocial/blip/internal/postgres"
+	"github.com/blipsocial/blip/internal/ratelimit"
+	"github.com/blipsocial/blip/internal/redis"
+	"github.com/blipsocial/blip/internal/sqlite"
+)
+
+// database is the storage engine picked by configuration: SQLite by
+// default, PostgreSQL when DATABASE_URL says so. Both implement the same
+// store interfaces and run the same migrations.
+type database struct {
+	users    blip.UserStore
+	sessions blip.SessionStore
+	blips    blip.BlipStore
+	graph    blip.GraphStore
+	pinger   blip.Pinger
+	migrate  func(ctx context.Context, cmd string, out io.Writer) error
+	stats    func() httpapi.PoolStats
+	close    func()
+}
+
+func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
+	switch cfg.DBEngine {
+	case "postgres":
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
+			MaxConns: int32(min(cfg.DBMaxConns, 1<<15)), //nolint:gosec // bounded just before the conversion
+			ConnMaxLifetime: cfg.ConnMaxAge,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &database{
+			users: postgres.NewUserStore(db), sessions: postgres.NewSessionStore(db),
+			blips: postgres.NewBlipStore(db), graph: postgres.NewGraphStore(db),
+			pinger: db, migrate: db.Migrate, close: db.Close,
+			stats: func() httpapi.PoolStats { return poolStats(sqlite.Stats(db.Stats())) },
+		}, nil
+	case "sqlite":
+		// Connection options are Blip's to choose (WAL, foreign keys, busy
+		// timeout); any ?query of the URL is not passed to the driver.
+		path, _, _ := strings.Cut(cfg.SQLiteDSN(), "?")
+		db, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return &database{
+			users: sqlite.NewUserStore(db), sessions: sqlite.NewSessionStore(db),
+			blips: sqlite.NewBlipStore(db), graph: sqlite.NewGraphStore(db),
+			pinger: db, migrate: db.Migrate, close: db.Close,
+			stats: func() httpapi.PoolStats { return poolStats(db.Stats()) },
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown database engine %q", cfg.DBEngine)
+}
+
+func poolStats(s sqlite.Stats) httpapi.PoolStats {
+	return httpapi.PoolStats{
+		MaxConns: int(s.Max), OpenConns: int(s.Total), InUse: int(s.Acquired), Idle: int(s.Idle),
+		WaitCount: s.EmptyAcquireCount, WaitDuration: s.AcquireDuration,
+	}
+}
+
+// caches are the cache and rate-limit stores: Redis, shared by every
+// replica, when REDIS_URL is set; process memory otherwise. The in-process
+// limiter store is always there as the fallback for a Redis outage.
+type caches struct {
+	cache    blip.Cache
+	limits   ratelimit.Store // nil without Redis
+	fallback ratelimit.Store
+	pinger   blip.Pinger
+	close    func()
+}
+
+const redisPrefix = "blip:"
+
+func openCaches(ctx context.Context, cfg config.Config) (*caches, error) {
+	fallback := memory.NewLimiterStore(0)
+	if cfg.RedisURL == "" {
+		c := memory.NewCache(0)
+		return &caches{cache: c, fallback: fallback, pinger: c, close: func() {}}, nil
+	}
+	client, err := redis.Open(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	return &caches{
+		cache:    redis.NewCache(client, redisPrefix),
+		limits:   redis.NewLimiterStore(client, redisPrefix),
+		fallback: fallback,
+		pinger:   client,
+		close:    client.Close,
+	}, nil
+}

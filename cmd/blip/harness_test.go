@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// This file is the end-to-end harness: it runs the real program (run) on a
+// real listener, configured only through environment variables, and talks
+// to it over HTTP like any client.
+
+// backend selects the storage and cache engines of a test server.
+type backend struct {
+	name    string
+	env     map[string]string
+	shared  bool // several servers may share its state
+	skipWhy string
+}
+
+// backends returns SQLite+memory always and PostgreSQL+Redis when
+// BLIP_TEST_DATABASE_URL and BLIP_TEST_REDIS_URL are set. With
+// BLIP_TEST_REQUIRE_SERVICES=1 (CI) a missing service fails the test.
+func backends(t *testing.T) []backend {
+	t.Helper()
+	out := []backend{{name: "sqlite+memory", env: map[string]string{
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "blip.db"),
+	}}}
+	pg, rd := os.Getenv("BLIP_TEST_DATABASE_URL"), os.Getenv("BLIP_TEST_REDIS_URL")
+	if pg == "" || rd == "" {
+		if os.Getenv("BLIP_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("BLIP_TEST_REQUIRE_SERVICES=1 but BLIP_TEST_DATABASE_URL or BLIP_TEST_REDIS_URL is not set")
+		}
+		out = append(out, backend{name: "postgres+redis", skipWhy: "BLIP_TEST_DATABASE_URL and BLIP_TEST_REDIS_URL not set: skipping PostgreSQL+Redis end-to-end tests"})
+		return out
+	}
+	out = append(out, backend{name: "postgres+redis", shared: true, env: map[string]string{
+		"DATABASE_URL": freshSchema(t, pg),
+		"REDIS_URL":    freshRedisDB(t, rd),
+	}})
+	return out
+}
+
+// forEachBackend runs f as a subtest per backend.
+func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Helper()
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			if b.skipWhy != "" {
+				t.Skip(b.skipWhy)
+			}
+			f(t, b)
+		})
+	}
+}
+
+// server is one running instance of the program.
+type server struct {
+	t      *testing.T
+	URL    string
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+// startServer runs `blip serve` with the backend's env plus extra and waits
+// for /health/live.
+func startServer(t *testing.T, b backend, extra map[string]string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{
+		"APP_ENV":           "test",
+		"HTTP_ADDR":         addr,
+		"SECRET_KEY":        "e2e-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+		"ALLOWED_HOSTS":     "127.0.0.1,localhost",
+		"AUTO_MIGRATE":      "1",
+		"LOG_LEVEL":         "debug",
+		"JSON_LOGS":         "1",
+		"THROTTLE_ANON":     "100000/hour",
+		"THROTTLE_USER":     "100000/hour",
+		"THROTTLE_LOGIN":    "100000/hour",
+		"THROTTLE_REGISTER": "100000/hour",
+		"THROTTLE_REFRESH":  "100000/hour",
+		"BLIP_ENV_FILE":     filepath.Join(t.TempDir(), "none.env"),
+	}
+	for k, v := range b.env {
+		env[k] = v
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{t: t, URL: "http://" + addr, addr: addr, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	go func() {
+		s.done <- run(ctx, []string{"blip", "serve"}, lookup, strings.NewReader(""), io.Discard, s.logs)
+	}()
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("server %s logs:\n%s", s.addr, s.logs.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/health/live")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("server exited before it was ready: %v\n%s", err, s.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready after 20s:\n%s", s.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop cancels the server (as SIGTERM would) and returns run's error.
+func (s *server) stop() error {
+	s.cancel()
+	select {
+	case err, ok := <-s.done:
+		if ok {
+			close(s.done)
+		}
+		return err
+	case <-time.After(30 * time.Second):
+		s.t.Errorf("server did not stop within 30s")
+		return errors.New("timeout")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects the server's logs from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// response is a decoded HTTP answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a map.
+func (r response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// client is an HTTP client for one test: it sends JSON and keeps the
+// Authorization header it is given.
+type client struct {
+	t       *testing.T
+	base    string
+	token   string
+	headers map[string]string
+	http    *http.Client
+}
+
+func (s *server) client() *client {
+	return &client{t: s.t, base: s.URL, headers: map[string]string{}, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// do sends a request; body, if not nil and not []byte, is sent as JSON.
+func (c *client) do(method, path string, body any, hdr ...string) response {
+	c.t.Helper()
+	var rd io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd, ctype = bytes.NewReader(b), "application/json"
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd, ctype = bytes.NewReader(raw), "application/json"
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// want fails the test unless r has the status.
+func want(t *testing.T, r response, status int, what string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)
+	}
+}
+
+// wantProblem fails unless r is a problem+json with status and code.
+func wantProblem(t *testing.T, r response, status int, code, what string) {
+	t.Helper()
+	want(t, r, status, what)
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("%s: Content-Type %q, want application/problem+json", what, ct)
+	}
+	if got := r.JSON(t)["code"]; got != code {
+		t.Fatalf("%s: code %v, want %s; body %s", what, got, code, r.Body)
+	}
+}
+
+var userSeq struct {
+	mu sync.Mutex
+	n  int
+}
+
+// newUser registers a fresh user and returns its username, email and password.
+func newUser(t *testing.T, c *client) (username, email, password string) {
+	t.Helper()
+	userSeq.mu.Lock()
+	userSeq.n++
+	n := userSeq.n
+	userSeq.mu.Unlock()
+	username = fmt.Sprintf("user%d_%d", n, time.Now().UnixNano()%1_000_000)
+	email = username + "@example.com"
+	password = "Tr0ub4dor&3-" + username
+	r := c.do("POST", "/api/v1/users", map[string]string{"email": email, "username": username, "password": password})
+	want(t, r, http.StatusCreated, "register "+username)
+	return username, email, password
+}
+
+// login returns the token pair of a user.
+func login(t *testing.T, c *client, email, password string) (access, refresh string) {
+	t.Helper()
+	r := c.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+	want(t, r, http.StatusOK, "login "+email)
+	m := r.JSON(t)
+	access, _ = m["access"].(string)
+	refresh, _ = m["refresh"].(string)
+	return access, refresh
+}

@@ -210,21 +210,11 @@ func (h *Argon2id) Verify(password, encoded string) (ok, needsRehash bool, err e
 // VerifyDummy spends the time of a Verify against a hash made with the
 // current parameters and always fails. Login calls it when no account has
 // the email, so that a wrong email and a wrong password take the same time.
-//
-// When the pool is full it returns exactly when Verify would have returned
-// its busy error, but it cannot say so: callers that must answer an unknown
-// email as they answer a wrong password under load too (Login) use
-// VerifyDummyErr instead.
-func (h *Argon2id) VerifyDummy(password string) {
-	_ = h.VerifyDummyErr(password)
-}
-
-// VerifyDummyErr is VerifyDummy that also returns the error Verify would
-// return for a well-formed stored hash: the pool's blip.CodeUnavailable
-// error when it is full, or the parameter error of a misconfigured hasher.
-// Returning it as Login returns Verify's error keeps unknown emails and
-// wrong passwords indistinguishable when the pool refuses work.
-func (h *Argon2id) VerifyDummyErr(password string) error {
+// It returns the error Verify would return for a well-formed stored hash:
+// the pool's blip.CodeUnavailable error when it is full, or the parameter
+// error of a misconfigured hasher, so that Login refuses an unknown email
+// exactly as it refuses a wrong password, under load too.
+func (h *Argon2id) VerifyDummy(password string) error {
 	if h.err != nil {
 		return h.err
 	}

@@ -151,11 +151,14 @@ func noActiveAccount() error {
 func tokenNotValid() error { return Errorf(CodeTokenNotValid, "Token is invalid or expired") }
 
 // Login checks credentials and opens a new session. Unknown emails cost the
-// same hashing time as wrong passwords.
+// same hashing time as wrong passwords, and are refused alike (503
+// unavailable) when the hasher is overloaded.
 func (a *Accounts) Login(ctx context.Context, email, password string, client ClientInfo) (TokenPair, error) {
 	u, err := a.users.UserByEmail(ctx, NormalizeEmail(email))
 	if IsCode(err, CodeNotFound) {
-		a.hasher.VerifyDummy(password)
+		if err := a.hasher.VerifyDummy(password); err != nil {
+			return TokenPair{}, fmt.Errorf("accounts: login: verify: %w", err)
+		}
 		a.event(ctx, EventLoginFailed)
 		return TokenPair{}, noActiveAccount()
 	}

@@ -33,12 +33,13 @@ type TokenIssuer interface {
 }
 
 // PasswordHasher hashes and verifies passwords. VerifyDummy spends the time
-// of a real verification, so that an unknown email cannot be told apart
-// from a wrong password by timing.
+// of a real verification and returns the error a real one would (such as
+// CodeUnavailable from an overloaded hasher), so that an unknown email
+// cannot be told apart from a wrong password by timing or by answer.
 type PasswordHasher interface {
 	Hash(password string) (string, error)
 	Verify(password, encoded string) (ok, needsRehash bool, err error)
-	VerifyDummy(password string)
+	VerifyDummy(password string) error
 }
 
 // PasswordPolicy returns the reasons a new password is unacceptable for the

@@ -1,0 +1,494 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// End-to-end tests of accounts and authentication (SPEC §5, §6): every test
+// runs the real program on a real listener, on every backend.
+
+// revocationWindow is how long a revoked access token may still be honoured
+// (SPEC §6: one second); polls allow some scheduling slack on top.
+const (
+	revocationWindow = time.Second
+	pollBudget       = 1500 * time.Millisecond
+)
+
+// tokenNotValidDetail is SimpleJWT's detail for every bad token.
+const tokenNotValidDetail = "Token is invalid or expired"
+
+// wantTokenNotValid fails unless r is SimpleJWT's 401 token_not_valid.
+func wantTokenNotValid(t *testing.T, r response, what string) {
+	t.Helper()
+	wantProblem(t, r, http.StatusUnauthorized, "token_not_valid", what)
+	if d := r.JSON(t)["detail"]; d != tokenNotValidDetail {
+		t.Fatalf("%s: detail %q, want %q", what, d, tokenNotValidDetail)
+	}
+}
+
+// wantNoActiveAccount fails unless r is SimpleJWT's bad-credentials answer.
+func wantNoActiveAccount(t *testing.T, r response, what string) {
+	t.Helper()
+	wantProblem(t, r, http.StatusUnauthorized, "no_active_account", what)
+	if d := r.JSON(t)["detail"]; d != "No active account found with the given credentials" {
+		t.Fatalf("%s: detail %q", what, d)
+	}
+}
+
+// wantFields fails unless r is a 400 invalid problem naming every field in
+// errors.
+func wantFields(t *testing.T, r response, what string, fields ...string) {
+	t.Helper()
+	wantProblem(t, r, http.StatusBadRequest, "invalid", what)
+	errs, _ := r.JSON(t)["errors"].(map[string]any)
+	for _, f := range fields {
+		if msgs, _ := errs[f].([]any); len(msgs) == 0 {
+			t.Fatalf("%s: no errors.%s in %s", what, f, r.Body)
+		}
+	}
+}
+
+// jwtParts decodes a JWT's header and payload without verifying it.
+func jwtParts(t *testing.T, token string) (header, payload map[string]any) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q has %d parts, want 3", token, len(parts))
+	}
+	dec := func(s string) map[string]any {
+		raw, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatalf("token segment is not base64url: %v", err)
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("token segment is not JSON: %v", err)
+		}
+		return m
+	}
+	return dec(parts[0]), dec(parts[1])
+}
+
+// claim returns a string claim of a token.
+func claim(t *testing.T, token, name string) string {
+	t.Helper()
+	_, p := jwtParts(t, token)
+	s, _ := p[name].(string)
+	return s
+}
+
+// as returns a copy of c that sends token as its Bearer credentials.
+func (c *client) as(token string) *client {
+	cp := *c
+	cp.token = token
+	cp.headers = map[string]string{}
+	for k, v := range c.headers {
+		cp.headers[k] = v
+	}
+	return &cp
+}
+
+// meStatus returns the status of GET /api/v1/me with the access token.
+func meStatus(c *client, access string) response {
+	c.t.Helper()
+	return c.as(access).do("GET", "/api/v1/me", nil)
+}
+
+// eventually polls f until it returns true or the poll budget is spent,
+// and reports how long it took.
+func eventually(t *testing.T, what string, f func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		if f() {
+			return time.Since(start)
+		}
+		if time.Since(start) > pollBudget {
+			t.Fatalf("%s: still not true after %s (SPEC §6 allows %s)", what, pollBudget, revocationWindow)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// accessDies waits until the access token is refused on /me with 401
+// token_not_valid.
+func accessDies(t *testing.T, c *client, access, what string) {
+	t.Helper()
+	var last response
+	took := eventually(t, what, func() bool {
+		last = meStatus(c, access)
+		return last.Status == http.StatusUnauthorized
+	})
+	wantTokenNotValid(t, last, what)
+	t.Logf("%s: refused after %s", what, took.Round(time.Millisecond))
+}
+
+func refresh(c *client, token string) response {
+	c.t.Helper()
+	return c.as("").do("POST", "/api/token/refresh/", map[string]string{"refresh": token})
+}
+
+// userID returns the id of the caller of access.
+func meID(t *testing.T, c *client, access string) string {
+	t.Helper()
+	r := meStatus(c, access)
+	want(t, r, http.StatusOK, "GET /me")
+	id, _ := r.JSON(t)["id"].(string)
+	return id
+}
+
+// serverEnv is the environment startServer gives a server of backend b,
+// for CLI commands that must reach the same database.
+func serverEnv(t *testing.T, b backend) map[string]string {
+	env := map[string]string{
+		"APP_ENV":       "test",
+		"SECRET_KEY":    "e2e-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+		"AUTO_MIGRATE":  "1",
+		"LOG_LEVEL":     "warn",
+		"BLIP_ENV_FILE": filepath.Join(t.TempDir(), "none.env"),
+	}
+	for k, v := range b.env {
+		env[k] = v
+	}
+	return env
+}
+
+var adminSeq struct{ n int }
+
+// createAdmin runs `blip user create --role admin` against the backend's
+// database and returns the admin's email and password.
+func createAdmin(t *testing.T, b backend) (email, password string) {
+	t.Helper()
+	adminSeq.n++
+	name := fmt.Sprintf("admin%d_%d", adminSeq.n, time.Now().UnixNano()%1_000_000)
+	email, password = name+"@example.com", "Correct-Horse-Battery-Staple-9"
+	var out, errOut strings.Builder
+	err := run(t.Context(), []string{"blip", "user", "create", "--email", email, "--username", name, "--role", "admin", "--password-stdin"},
+		envOf(serverEnv(t, b)), strings.NewReader(password+"\n"), &out, &errOut)
+	if err != nil {
+		t.Fatalf("blip user create: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "admin") {
+		t.Fatalf("blip user create printed %q", out.String())
+	}
+	return email, password
+}
+
+// TestE2E_loginRefreshRotationReuseLogout walks the token lifecycle of SPEC
+// §6: login, /me, rotation, reuse detection revoking the family, logout.
+func TestE2E_loginRefreshRotationReuseLogout(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		username, email, password := newUser(t, c)
+
+		// Bad credentials: SimpleJWT's exact answer, for a wrong password and
+		// an unknown email alike.
+		wantNoActiveAccount(t, c.do("POST", "/api/token/", map[string]string{"email": email, "password": password + "x"}), "wrong password")
+		wantNoActiveAccount(t, c.do("POST", "/api/token/", map[string]string{"email": "nobody-" + email, "password": password}), "unknown email")
+
+		r := c.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+		want(t, r, http.StatusOK, "login")
+		body := r.JSON(t)
+		if len(body) != 2 {
+			t.Errorf("login body has keys %v, want exactly access and refresh", body)
+		}
+		access, _ := body["access"].(string)
+		refresh1, _ := body["refresh"].(string)
+		if access == "" || refresh1 == "" {
+			t.Fatalf("login body %s", r.Body)
+		}
+		for tok, typ := range map[string]string{access: "access", refresh1: "refresh"} {
+			h, p := jwtParts(t, tok)
+			if h["alg"] != "HS256" {
+				t.Errorf("%s token alg %v, want HS256", typ, h["alg"])
+			}
+			for _, name := range []string{"token_type", "exp", "iat", "jti", "user_id", "iss", "sid"} {
+				if _, ok := p[name]; !ok {
+					t.Errorf("%s token lacks claim %s: %v", typ, name, p)
+				}
+			}
+			if p["token_type"] != typ {
+				t.Errorf("token_type %v, want %s", p["token_type"], typ)
+			}
+			exp, _ := p["exp"].(float64)
+			iat, _ := p["iat"].(float64)
+			if exp <= iat {
+				t.Errorf("%s token: exp %v not after iat %v", typ, exp, iat)
+			}
+		}
+		if claim(t, access, "sid") != claim(t, refresh1, "sid") {
+			t.Error("access and refresh of one login carry different sid")
+		}
+
+		me := meStatus(c, access)
+		want(t, me, http.StatusOK, "GET /me")
+		m := me.JSON(t)
+		if m["username"] != username || m["email"] != email || m["role"] != "user" || m["is_active"] != true {
+			t.Errorf("GET /me = %s", me.Body)
+		}
+		if m["id"] != claim(t, access, "user_id") {
+			t.Errorf("user_id claim %q, /me id %v", claim(t, access, "user_id"), m["id"])
+		}
+
+		// Rotation: a new pair; the old refresh is now refused.
+		r = refresh(c, refresh1)
+		want(t, r, http.StatusOK, "refresh")
+		rb := r.JSON(t)
+		access2, _ := rb["access"].(string)
+		refresh2, _ := rb["refresh"].(string)
+		if access2 == "" || refresh2 == "" || refresh2 == refresh1 {
+			t.Fatalf("refresh body %s", r.Body)
+		}
+		if claim(t, refresh2, "sid") != claim(t, refresh1, "sid") {
+			t.Error("rotation changed the session id")
+		}
+		want(t, meStatus(c, access2), http.StatusOK, "new access token")
+
+		// Reuse of the rotated token is theft: refused, and the family dies.
+		wantTokenNotValid(t, refresh(c, refresh1), "reused refresh token")
+		wantTokenNotValid(t, refresh(c, refresh2), "newest refresh after reuse")
+		accessDies(t, c, access2, "access token of a family revoked by reuse")
+		accessDies(t, c, access, "first access token of a family revoked by reuse")
+
+		// Logout (blacklist) of a fresh login.
+		access3, refresh3 := login(t, c, email, password)
+		r = c.do("POST", "/api/token/blacklist/", map[string]string{"refresh": refresh3})
+		want(t, r, http.StatusOK, "blacklist")
+		if string(r.Body) != "{}" && strings.TrimSpace(string(r.Body)) != "{}" {
+			t.Errorf("blacklist body %s, want {}", r.Body)
+		}
+		wantTokenNotValid(t, refresh(c, refresh3), "refresh after logout")
+		accessDies(t, c, access3, "access token after logout")
+		wantTokenNotValid(t, c.do("POST", "/api/token/blacklist/", map[string]string{"refresh": refresh3}), "second logout")
+	})
+}
+
+// TestE2E_verify checks POST /api/token/verify/.
+func TestE2E_verify(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		_, email, password := newUser(t, c)
+		access, refresh1 := login(t, c, email, password)
+		verify := func(token string) response {
+			return c.do("POST", "/api/token/verify/", map[string]string{"token": token})
+		}
+		for name, tok := range map[string]string{"access": access, "refresh": refresh1} {
+			r := verify(tok)
+			want(t, r, http.StatusOK, "verify "+name)
+			if got := strings.TrimSpace(string(r.Body)); got != "{}" {
+				t.Errorf("verify %s body %s, want {}", name, got)
+			}
+		}
+		wantTokenNotValid(t, verify("not.a.token"), "verify garbage")
+		wantTokenNotValid(t, verify(access[:len(access)-3]), "verify truncated")
+		wantFields(t, c.do("POST", "/api/token/verify/", map[string]string{}), "verify without token", "token")
+
+		want(t, refresh(c, refresh1), http.StatusOK, "rotate")
+		wantTokenNotValid(t, verify(refresh1), "verify rotated refresh")
+
+		_, refresh3 := login(t, c, email, password)
+		want(t, c.do("POST", "/api/token/blacklist/", map[string]string{"refresh": refresh3}), http.StatusOK, "logout")
+		wantTokenNotValid(t, verify(refresh3), "verify revoked refresh")
+	})
+}
+
+// TestE2E_passwordChange checks that a password change kills other
+// sessions and every older access token, keeps the caller's refresh token,
+// and that tokens issued after it work at once.
+func TestE2E_passwordChange(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		_, email, password := newUser(t, c)
+		accessA, refreshA := login(t, c, email, password)
+		accessB, refreshB := login(t, c, email, password)
+		me := c.as(accessA)
+
+		wantFields(t, me.do("POST", "/api/v1/me/password", map[string]string{"current_password": "wrong-" + password, "new_password": "An0ther-g00d-passphrase"}),
+			"wrong current password", "current_password")
+		wantFields(t, me.do("POST", "/api/v1/me/password", map[string]string{"current_password": password, "new_password": "12345678"}),
+			"weak new password", "new_password")
+		wantFields(t, me.do("POST", "/api/v1/me/password", map[string]string{"current_password": password, "new_password": "password"}),
+			"common new password", "new_password")
+		wantProblem(t, c.do("POST", "/api/v1/me/password", map[string]string{"current_password": password, "new_password": "An0ther-g00d-passphrase"}),
+			http.StatusUnauthorized, "not_authenticated", "anonymous password change")
+		// The failed attempts changed nothing.
+		want(t, meStatus(c, accessB), http.StatusOK, "other session after failed changes")
+
+		newPassword := "An0ther-g00d-passphrase"
+		want(t, me.do("POST", "/api/v1/me/password", map[string]string{"current_password": password, "new_password": newPassword}),
+			http.StatusNoContent, "password change")
+
+		// The changing session keeps its refresh token, and what it issues
+		// works at once, even within the same second as the change.
+		r := refresh(c, refreshA)
+		want(t, r, http.StatusOK, "changing session's refresh")
+		accessA2, _ := r.JSON(t)["access"].(string)
+		want(t, meStatus(c, accessA2), http.StatusOK, "access issued right after the change")
+		accessC, _ := login(t, c, email, newPassword)
+		want(t, meStatus(c, accessC), http.StatusOK, "login right after the change")
+		wantNoActiveAccount(t, c.do("POST", "/api/token/", map[string]string{"email": email, "password": password}), "login with the old password")
+
+		// Everything else is dead.
+		wantTokenNotValid(t, refresh(c, refreshB), "other session's refresh")
+		accessDies(t, c, accessB, "other session's access token")
+		accessDies(t, c, accessA, "the changing session's own old access token")
+		want(t, meStatus(c, accessA2), http.StatusOK, "new access token still works")
+	})
+}
+
+// TestE2E_adminSuspension checks PATCH /admin/users/{id} is_active=false and
+// the admin list.
+func TestE2E_adminSuspension(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		adminEmail, adminPassword := createAdmin(t, b)
+		adminAccess, _ := login(t, c, adminEmail, adminPassword)
+		admin := c.as(adminAccess)
+
+		username, email, password := newUser(t, c)
+		newUser(t, c)
+		access, refreshTok := login(t, c, email, password)
+		id := meID(t, c, access)
+
+		// Access control on the admin endpoints.
+		wantProblem(t, c.do("GET", "/api/v1/admin/users", nil), http.StatusUnauthorized, "not_authenticated", "anonymous admin list")
+		wantProblem(t, c.as(access).do("GET", "/api/v1/admin/users", nil), http.StatusForbidden, "permission_denied", "non-admin list")
+		wantProblem(t, c.as(access).do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": false}),
+			http.StatusForbidden, "permission_denied", "non-admin suspension")
+		wantProblem(t, c.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": false}),
+			http.StatusUnauthorized, "not_authenticated", "anonymous suspension")
+
+		// The offset page.
+		r := admin.do("GET", "/api/v1/admin/users?limit=1&offset=0", nil)
+		want(t, r, http.StatusOK, "admin list")
+		page := r.JSON(t)
+		for _, k := range []string{"count", "next", "previous", "results"} {
+			if _, ok := page[k]; !ok {
+				t.Fatalf("admin list lacks %q: %s", k, r.Body)
+			}
+		}
+		if n, _ := page["count"].(float64); n < 3 {
+			t.Errorf("count %v, want at least 3 (admin and two users)", page["count"])
+		}
+		if res, _ := page["results"].([]any); len(res) != 1 {
+			t.Errorf("limit=1 gave %d results", len(res))
+		}
+		if next, _ := page["next"].(string); !strings.HasPrefix(next, s.URL+"/api/v1/admin/users") || !strings.Contains(next, "offset=1") {
+			t.Errorf("next %v, want an absolute URL with offset=1", page["next"])
+		}
+		if page["previous"] != nil {
+			t.Errorf("previous %v on the first page, want null", page["previous"])
+		}
+		r = admin.do("GET", "/api/v1/admin/users?limit=1&offset=0&q="+url.QueryEscape(username), nil)
+		want(t, r, http.StatusOK, "admin search")
+		page = r.JSON(t)
+		res, _ := page["results"].([]any)
+		if page["count"] != float64(1) || len(res) != 1 {
+			t.Fatalf("search for %s: %s", username, r.Body)
+		}
+		if u, _ := res[0].(map[string]any); u["id"] != id || u["email"] != email {
+			t.Errorf("search result %v", res[0])
+		}
+
+		// Suspension.
+		r = admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": false})
+		want(t, r, http.StatusOK, "suspend")
+		if r.JSON(t)["is_active"] != false {
+			t.Errorf("suspend answered %s", r.Body)
+		}
+		accessDies(t, c, access, "suspended user's access token")
+		wantTokenNotValid(t, refresh(c, refreshTok), "suspended user's refresh token")
+		wantNoActiveAccount(t, c.do("POST", "/api/token/", map[string]string{"email": email, "password": password}), "suspended user's login")
+		want(t, admin.do("GET", "/api/v1/me", nil), http.StatusOK, "admin still works")
+
+		// Reinstating lets the user log in again; the old tokens stay dead.
+		want(t, admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": true}), http.StatusOK, "reinstate")
+		access2, _ := login(t, c, email, password)
+		want(t, meStatus(c, access2), http.StatusOK, "reinstated user's new token")
+		wantTokenNotValid(t, meStatus(c, access), "pre-suspension access token after reinstatement")
+
+		wantProblem(t, admin.do("PATCH", "/api/v1/admin/users/01890000-0000-7000-8000-000000000000", map[string]any{"is_active": false}),
+			http.StatusNotFound, "not_found", "unknown user")
+	})
+}
+
+// TestE2E_deactivateAndSessions checks DELETE /me and the session list.
+func TestE2E_deactivateAndSessions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		_, email, password := newUser(t, c)
+		accessA, _ := login(t, c, email, password)
+		c.headers["User-Agent"] = "blip-e2e-other-device/1.0"
+		accessB, refreshB := login(t, c, email, password)
+		delete(c.headers, "User-Agent")
+		_, otherEmail, otherPassword := newUser(t, c)
+		otherAccess, _ := login(t, c, otherEmail, otherPassword)
+
+		r := c.as(accessA).do("GET", "/api/v1/me/sessions", nil)
+		want(t, r, http.StatusOK, "session list")
+		results, _ := r.JSON(t)["results"].([]any)
+		if len(results) != 2 {
+			t.Fatalf("session list has %d entries, want 2: %s", len(results), r.Body)
+		}
+		sidA, sidB := claim(t, accessA, "sid"), claim(t, accessB, "sid")
+		seen := map[string]map[string]any{}
+		for _, e := range results {
+			m, _ := e.(map[string]any)
+			for _, k := range []string{"id", "created_at", "last_used_at", "user_agent", "ip", "current"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("session lacks %q: %v", k, m)
+				}
+			}
+			id, _ := m["id"].(string)
+			seen[id] = m
+		}
+		if seen[sidA]["current"] != true || seen[sidB]["current"] != false {
+			t.Errorf("current flags wrong: %s (caller's sid %s)", r.Body, sidA)
+		}
+		if seen[sidB]["user_agent"] != "blip-e2e-other-device/1.0" {
+			t.Errorf("user_agent %v", seen[sidB]["user_agent"])
+		}
+		if seen[sidA]["ip"] != "127.0.0.1" {
+			t.Errorf("ip %v, want 127.0.0.1", seen[sidA]["ip"])
+		}
+
+		// Someone else's session, and nonsense, are not found.
+		otherSID := claim(t, otherAccess, "sid")
+		wantProblem(t, c.as(accessA).do("DELETE", "/api/v1/me/sessions/"+otherSID, nil), http.StatusNotFound, "not_found", "someone else's session")
+		want(t, meStatus(c, otherAccess), http.StatusOK, "other user's session untouched")
+		wantProblem(t, c.as(accessA).do("DELETE", "/api/v1/me/sessions/nonsense", nil), http.StatusNotFound, "not_found", "bad session id")
+
+		// Revoking session B kills its tokens.
+		want(t, c.as(accessA).do("DELETE", "/api/v1/me/sessions/"+sidB, nil), http.StatusNoContent, "revoke session B")
+		accessDies(t, c, accessB, "revoked session's access token")
+		wantTokenNotValid(t, refresh(c, refreshB), "revoked session's refresh token")
+		want(t, meStatus(c, accessA), http.StatusOK, "caller's session survives")
+		r = c.as(accessA).do("GET", "/api/v1/me/sessions", nil)
+		if results, _ := r.JSON(t)["results"].([]any); len(results) != 1 {
+			t.Errorf("after revocation the list has %d sessions: %s", len(results), r.Body)
+		}
+		wantProblem(t, c.as(accessA).do("DELETE", "/api/v1/me/sessions/"+sidB, nil), http.StatusNotFound, "not_found", "revoking twice")
+
+		// Deactivation.
+		_, refreshA2 := login(t, c, email, password)
+		wantFields(t, c.as(accessA).do("DELETE", "/api/v1/me", map[string]string{"password": "wrong-" + password}), "deactivate with wrong password", "password")
+		want(t, c.as(accessA).do("DELETE", "/api/v1/me", map[string]string{"password": password}), http.StatusNoContent, "deactivate")
+		accessDies(t, c, accessA, "deactivated account's access token")
+		wantTokenNotValid(t, refresh(c, refreshA2), "deactivated account's refresh token")
+		wantNoActiveAccount(t, c.do("POST", "/api/token/", map[string]string{"email": email, "password": password}), "deactivated account's login")
+		want(t, meStatus(c, otherAccess), http.StatusOK, "other user unaffected")
+	})
+}

@@ -492,3 +492,228 @@ func TestE2E_deactivateAndSessions(t *testing.T) {
 		want(t, meStatus(c, otherAccess), http.StatusOK, "other user unaffected")
 	})
 }
+
+// refreshCookie returns the blip_refresh cookie a response sets, or nil.
+func refreshCookie(r response) *http.Cookie {
+	for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+		if ck.Name == "blip_refresh" {
+			return ck
+		}
+	}
+	return nil
+}
+
+// wantRefreshCookie checks the attributes SPEC §6 requires of the cookie
+// and returns its value.
+func wantRefreshCookie(t *testing.T, r response, what string) string {
+	t.Helper()
+	ck := refreshCookie(r)
+	if ck == nil {
+		t.Fatalf("%s: no blip_refresh cookie in %v", what, r.Header.Values("Set-Cookie"))
+	}
+	raw := strings.Join(r.Header.Values("Set-Cookie"), "\n")
+	switch {
+	case ck.Value == "":
+		t.Errorf("%s: empty cookie", what)
+	case !ck.HttpOnly:
+		t.Errorf("%s: cookie not HttpOnly: %s", what, raw)
+	case ck.SameSite != http.SameSiteStrictMode:
+		t.Errorf("%s: cookie not SameSite=Strict: %s", what, raw)
+	case ck.Path != "/api/token/":
+		t.Errorf("%s: cookie path %q, want /api/token/", what, ck.Path)
+	case ck.MaxAge != int((7 * 24 * time.Hour).Seconds()):
+		t.Errorf("%s: cookie Max-Age %d, want the refresh lifetime (7d)", what, ck.MaxAge)
+	case !ck.Secure:
+		// APP_ENV=test is not development: the cookie must be Secure even
+		// over plain HTTP.
+		t.Errorf("%s: cookie not Secure outside development: %s", what, raw)
+	}
+	return ck.Value
+}
+
+// wantCookieCleared fails unless r deletes the refresh cookie.
+func wantCookieCleared(t *testing.T, r response, what string) {
+	t.Helper()
+	ck := refreshCookie(r)
+	if ck == nil {
+		t.Fatalf("%s: refresh cookie not cleared; Set-Cookie %v", what, r.Header.Values("Set-Cookie"))
+	}
+	expired := ck.MaxAge < 0 || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now()))
+	if !expired || ck.Value != "" {
+		t.Errorf("%s: cookie %q not cleared", what, ck.String())
+	}
+}
+
+// cookieRefresh posts to a token endpoint with no body and the refresh
+// cookie set by hand (a cookie jar would not send a Secure cookie over
+// plain HTTP).
+func cookieRefresh(c *client, path, cookie string, hdr ...string) response {
+	c.t.Helper()
+	return c.as("").do("POST", path, nil, append([]string{"Cookie", "blip_refresh=" + cookie}, hdr...)...)
+}
+
+// TestE2E_cookieModes checks AUTH_COOKIE=both and only, with the CSRF
+// origin check.
+func TestE2E_cookieModes(t *testing.T) {
+	const trusted = "https://app.example.com"
+	forEachBackend(t, func(t *testing.T, b backend) {
+		t.Run("both", func(t *testing.T) {
+			s := startServer(t, b, map[string]string{"AUTH_COOKIE": "both", "CSRF_TRUSTED_ORIGINS": trusted})
+			c := s.client()
+			_, email, password := newUser(t, c)
+			r := c.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+			want(t, r, http.StatusOK, "login")
+			ck1 := wantRefreshCookie(t, r, "login")
+			if body := r.JSON(t)["refresh"]; body != ck1 {
+				t.Errorf("with both, the body's refresh %v differs from the cookie", body)
+			}
+
+			// An empty body falls back to the cookie, which rotates.
+			r = cookieRefresh(c, "/api/token/refresh/", ck1)
+			want(t, r, http.StatusOK, "cookie refresh")
+			ck2 := wantRefreshCookie(t, r, "cookie refresh")
+			if ck2 == ck1 {
+				t.Error("refresh did not rotate the cookie")
+			}
+			if body := r.JSON(t)["refresh"]; body != ck2 {
+				t.Errorf("refresh body %v differs from the new cookie", body)
+			}
+			if access, _ := r.JSON(t)["access"].(string); meStatus(c, access).Status != http.StatusOK {
+				t.Error("access token from a cookie refresh does not work")
+			}
+
+			// CSRF: a cross-site Origin (or Referer) is refused before the
+			// token is touched; trusted and same origins pass.
+			wantProblem(t, cookieRefresh(c, "/api/token/refresh/", ck2, "Origin", "https://evil.example"),
+				http.StatusForbidden, "csrf_failed", "cookie refresh from evil origin")
+			wantProblem(t, cookieRefresh(c, "/api/token/refresh/", ck2, "Referer", "https://evil.example/page"),
+				http.StatusForbidden, "csrf_failed", "cookie refresh with evil referer")
+			wantProblem(t, cookieRefresh(c, "/api/token/refresh/", ck2, "Origin", "null"),
+				http.StatusForbidden, "csrf_failed", "cookie refresh from a null origin")
+			wantProblem(t, cookieRefresh(c, "/api/token/blacklist/", ck2, "Origin", "https://evil.example"),
+				http.StatusForbidden, "csrf_failed", "cookie logout from evil origin")
+			r = cookieRefresh(c, "/api/token/refresh/", ck2, "Origin", trusted)
+			want(t, r, http.StatusOK, "cookie refresh from a trusted origin")
+			ck3 := wantRefreshCookie(t, r, "trusted refresh")
+			r = cookieRefresh(c, "/api/token/refresh/", ck3, "Origin", s.URL)
+			want(t, r, http.StatusOK, "cookie refresh from the server's own origin")
+			ck4 := wantRefreshCookie(t, r, "same-origin refresh")
+
+			// A body token wins over the cookie and needs no Origin check
+			// (it is not ambient authority).
+			_, bodyRefresh := login(t, c, email, password)
+			want(t, c.do("POST", "/api/token/refresh/", map[string]string{"refresh": bodyRefresh}, "Origin", "https://evil.example"),
+				http.StatusOK, "body refresh from another origin")
+
+			// Logout through the cookie clears it and revokes the session.
+			r = cookieRefresh(c, "/api/token/blacklist/", ck4, "Origin", trusted)
+			want(t, r, http.StatusOK, "cookie logout")
+			wantCookieCleared(t, r, "cookie logout")
+			r = cookieRefresh(c, "/api/token/refresh/", ck4)
+			wantTokenNotValid(t, r, "refresh after cookie logout")
+			wantCookieCleared(t, r, "refused cookie refresh")
+
+			// No body and no cookie: the field is required.
+			wantFields(t, c.do("POST", "/api/token/refresh/", nil), "refresh with nothing", "refresh")
+		})
+		t.Run("only", func(t *testing.T) {
+			s := startServer(t, b, map[string]string{"AUTH_COOKIE": "only", "CSRF_TRUSTED_ORIGINS": trusted})
+			c := s.client()
+			_, email, password := newUser(t, c)
+			r := c.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+			want(t, r, http.StatusOK, "login")
+			ck1 := wantRefreshCookie(t, r, "login")
+			body := r.JSON(t)
+			if _, ok := body["refresh"]; ok {
+				t.Errorf("with only, the login body carries a refresh token: %s", r.Body)
+			}
+			access, _ := body["access"].(string)
+			want(t, meStatus(c, access), http.StatusOK, "access token")
+
+			r = cookieRefresh(c, "/api/token/refresh/", ck1, "Origin", trusted)
+			want(t, r, http.StatusOK, "cookie refresh")
+			ck2 := wantRefreshCookie(t, r, "cookie refresh")
+			if _, ok := r.JSON(t)["refresh"]; ok {
+				t.Errorf("with only, the refresh body carries a refresh token: %s", r.Body)
+			}
+			wantProblem(t, cookieRefresh(c, "/api/token/refresh/", ck2, "Origin", "https://evil.example"),
+				http.StatusForbidden, "csrf_failed", "cookie refresh from evil origin")
+			// The rotated cookie is reuse: refused, and the family is revoked.
+			wantTokenNotValid(t, cookieRefresh(c, "/api/token/refresh/", ck1), "rotated cookie")
+			wantTokenNotValid(t, cookieRefresh(c, "/api/token/refresh/", ck2), "newest cookie after reuse")
+
+			_, _ = login(t, c, email, password)
+			r = c.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+			ck := wantRefreshCookie(t, r, "second login")
+			r = cookieRefresh(c, "/api/token/blacklist/", ck)
+			want(t, r, http.StatusOK, "cookie logout")
+			wantCookieCleared(t, r, "cookie logout")
+			wantTokenNotValid(t, cookieRefresh(c, "/api/token/refresh/", ck), "refresh after logout")
+		})
+	})
+}
+
+// TestE2E_registration checks POST /api/v1/users validation and conflicts.
+func TestE2E_registration(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		reg := func(email, username, password string) response {
+			return c.do("POST", "/api/v1/users", map[string]string{"email": email, "username": username, "password": password})
+		}
+		const good = "Sturdy-Gl4ss-Lantern"
+
+		r := c.do("POST", "/api/v1/users", map[string]string{"email": "Mixed.Case@EXAMPLE.Org", "username": "Mixed_Case", "password": good, "name": "Mixed Case"})
+		want(t, r, http.StatusCreated, "register")
+		if loc := r.Header.Get("Location"); loc != "/api/v1/users/Mixed_Case" {
+			t.Errorf("Location %q, want /api/v1/users/Mixed_Case", loc)
+		}
+		m := r.JSON(t)
+		if m["email"] != "Mixed.Case@example.org" {
+			t.Errorf("email %v, want the domain lower-cased: Mixed.Case@example.org", m["email"])
+		}
+		if m["username"] != "Mixed_Case" || m["name"] != "Mixed Case" || m["role"] != "user" || m["is_active"] != true {
+			t.Errorf("register body %s", r.Body)
+		}
+		if _, ok := m["password"]; ok {
+			t.Error("register body echoes the password")
+		}
+		want(t, c.do("GET", "/api/v1/users/Mixed_Case", nil), http.StatusOK, "Location resolves")
+		// Login accepts the address however its domain is written.
+		login(t, c, "Mixed.Case@example.org", good)
+		login(t, c, "Mixed.Case@EXAMPLE.ORG", good)
+
+		for name, tc := range map[string][3]string{
+			"same email":                   {"Mixed.Case@example.org", "other_name1", good},
+			"email, other domain case":     {"Mixed.Case@Example.ORG", "other_name2", good},
+			"email, other local-part case": {"mixed.case@example.org", "other_name3", good},
+			"username, other case":         {"someone@example.net", "mixed_case", good},
+			"same username":                {"someone2@example.net", "Mixed_Case", good},
+		} {
+			wantProblem(t, reg(tc[0], tc[1], tc[2]), http.StatusConflict, "conflict", "duplicate "+name)
+		}
+
+		for _, u := range []string{"ab", "has space", "dash-name", strings.Repeat("x", 31), "émile", "semi;colon", ""} {
+			r := reg("u"+fmt.Sprint(len(u))+"@example.com", u, good)
+			wantFields(t, r, fmt.Sprintf("username %q", u), "username")
+		}
+		for name, pw := range map[string]string{
+			"common":                 "password123",
+			"numeric":                "48213904712",
+			"short":                  "Ab1!xyz",
+			"similar to username":    "Lighthouse_Keeper",
+			"similar to email local": "lighthouse.keeper",
+		} {
+			r := reg("lighthouse.keeper@example.com", "Lighthouse_Keeper", pw)
+			wantFields(t, r, "password "+name, "password")
+		}
+		wantFields(t, reg("not-an-email", "valid_name", good), "bad email", "email")
+		wantFields(t, c.do("POST", "/api/v1/users", map[string]string{}), "empty body", "email", "username", "password")
+		wantProblem(t, c.do("POST", "/api/v1/users", []byte(`{"email":`)), http.StatusBadRequest, "parse_error", "malformed JSON")
+		wantProblem(t, c.do("POST", "/api/v1/users", map[string]any{"email": "a@example.com", "username": "abc", "password": good, "role": "admin"}),
+			http.StatusBadRequest, "invalid", "unknown field role")
+		// None of the refused registrations created an account.
+		r = reg("lighthouse.keeper@example.com", "Lighthouse_Keeper", good)
+		want(t, r, http.StatusCreated, "valid registration after refusals")
+	})
+}

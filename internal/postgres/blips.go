@@ -288,22 +288,27 @@ func (s *BlipStore) Timeline(ctx context.Context, userID string, p blip.PageRequ
 	return collectBlips(rows, "timeline")
 }
 
-// timelineQuery is the timeline; docs/storage.md shows its plan.
+// timelineQuery is the timeline; docs/storage.md shows its plan. The
+// authors' top pages are merged and cut to one page before the join with
+// users, so the join touches page-size rows, not authors × page size.
 const timelineQuery = `SELECT ` + blipColumns + `
 	FROM (
-		SELECT $1::uuid AS author_id
-		UNION ALL
-		SELECT f.followee_id FROM follows f WHERE f.follower_id = $1
-	) a
-	CROSS JOIN LATERAL (
-		SELECT * FROM blips x
-		WHERE x.author_id = a.author_id AND x.deleted_at IS NULL AND x.id < $2
+		SELECT x.* FROM (
+			SELECT $1::uuid AS author_id
+			UNION ALL
+			SELECT f.followee_id FROM follows f WHERE f.follower_id = $1
+		) a
+		CROSS JOIN LATERAL (
+			SELECT * FROM blips x
+			WHERE x.author_id = a.author_id AND x.deleted_at IS NULL AND x.id < $2
+			ORDER BY x.id DESC
+			LIMIT $3
+		) x
 		ORDER BY x.id DESC
 		LIMIT $3
 	) b
 	JOIN users u ON u.id = b.author_id
-	ORDER BY b.id DESC
-	LIMIT $3`
+	ORDER BY b.id DESC`
 
 // Like records that the user likes a visible blip and bumps its count;
 // liking twice changes nothing. CodeNotFound for a missing or deleted blip.

@@ -30,7 +30,7 @@ func testURL(t *testing.T) string {
 
 // freshSchema creates an empty schema for one test and drops it at cleanup,
 // so that tests and concurrent runs never see each other's rows.
-func freshSchema(t *testing.T, url string) string {
+func freshSchema(t testing.TB, url string) string {
 	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -173,4 +173,26 @@ func TestStats(t *testing.T) {
 	if st.Max != 12 || st.Total < 1 || st.AcquireCount < 1 {
 		t.Errorf("Stats = %+v", st)
 	}
+}
+
+func FuzzHostileInputs(f *testing.F) {
+	url := os.Getenv("BLIP_TEST_DATABASE_URL")
+	if url == "" {
+		f.Skip("BLIP_TEST_DATABASE_URL not set: PostgreSQL fuzzing skipped")
+	}
+	schema := freshSchema(f, url)
+	db, err := postgres.Open(f.Context(), url, postgres.Options{Schema: schema})
+	if err != nil {
+		f.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	if err := db.Migrate(f.Context(), "up", &bytes.Buffer{}); err != nil {
+		f.Fatalf("migrate: %v", err)
+	}
+	storetest.Fuzz(f, storetest.Stores{
+		Users:    postgres.NewUserStore(db),
+		Sessions: postgres.NewSessionStore(db),
+		Blips:    postgres.NewBlipStore(db),
+		Graph:    postgres.NewGraphStore(db),
+	})
 }

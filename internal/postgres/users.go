@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -90,6 +91,9 @@ func userNotFound() error { return blip.Errorf(blip.CodeNotFound, "User not foun
 
 // getUser runs a single-user query and maps no rows to CodeNotFound.
 func (s *UserStore) getUser(ctx context.Context, what, query string, arg string) (*blip.User, error) {
+	if !storable(arg) {
+		return nil, userNotFound()
+	}
 	u, err := scanUser(s.db.pool.QueryRow(ctx, query, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, userNotFound()
@@ -154,6 +158,13 @@ func (s *UserStore) UpdateUser(ctx context.Context, id string, upd blip.UserUpda
 	return u, nil
 }
 
+// storable reports whether s could be stored in a text column (valid
+// UTF-8 without NUL, which PostgreSQL refuses and SQLite's LIKE truncates
+// at); a string that could not be stored matches no row.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 // likePattern turns a user's query into a LIKE pattern matching it as a
 // literal, lower-cased substring.
 func likePattern(q string) string {
@@ -164,6 +175,9 @@ func likePattern(q string) string {
 // ListUsers returns one offset page ordered by creation and the number of
 // users matching f.Query (a case-insensitive substring of username or email).
 func (s *UserStore) ListUsers(ctx context.Context, f blip.UserFilter) ([]*blip.User, int, error) {
+	if !storable(f.Query) {
+		return []*blip.User{}, 0, nil
+	}
 	pattern := likePattern(f.Query)
 	const where = `($1 = '' OR lower(u.username) LIKE $2 OR lower(u.email) LIKE $2)`
 	var total int

@@ -19,6 +19,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/httpapi"
+	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
 // app is everything serve and the administration commands share: the
@@ -63,6 +64,16 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 		OnCache: metrics.CacheResult,
 	})
 	return a, nil
+}
+
+// limiter builds the rate limiter: Redis shared by every replica when
+// configured, with the in-process store as the fallback during an outage.
+func (a *app) limiter(logger *slog.Logger) *ratelimit.Limiter {
+	var primary ratelimit.Store // a nil interface, not a typed nil, without Redis
+	if a.caches.limits != nil {
+		primary = a.caches.limits
+	}
+	return ratelimit.NewLimiter(logger, primary, a.caches.fallback, ratelimit.Hooks{})
 }
 
 func (a *app) close() {
@@ -132,7 +143,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)
-	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens)
+	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens, a.limiter(logger))
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)

@@ -69,11 +69,15 @@ func writeTokenPair(w http.ResponseWriter, r *http.Request, logger *slog.Logger,
 }
 
 // handleTokenObtain handles POST /api/token/.
-func handleTokenObtain(logger *slog.Logger, maxBody int64, accounts *blip.Accounts, cookies tokenCookies) http.Handler {
+func handleTokenObtain(logger *slog.Logger, maxBody int64, accounts *blip.Accounts, cookies tokenCookies, th *throttle) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[loginRequest](w, r, maxBody)
 		if err != nil {
 			writeProblem(w, r, logger, err)
+			return
+		}
+		// The per-account half of THROTTLE_LOGIN, before any hashing.
+		if !th.allowAccount(w, r, in.Email) {
 			return
 		}
 		pair, err := accounts.Login(r.Context(), in.Email, in.Password, loginClient(r))

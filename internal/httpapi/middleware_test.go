@@ -70,7 +70,7 @@ func newMiddlewareTestServer(t *testing.T, extra func(rt *router, logger *slog.L
 	cfg := config.Config{}
 	metrics := NewMetrics(prometheus.NewRegistry(), "test")
 	rt := newRouter(logger)
-	addRoutes(rt, logger, cfg, metrics, NewHealth(nil, nil, "test"), nil, nil, nil)
+	addRoutes(rt, logger, cfg, metrics, NewHealth(nil, nil, "test"), nil, nil, nil, nil)
 	if extra != nil {
 		extra(rt, logger)
 	}
@@ -299,7 +299,7 @@ func FuzzRouter(f *testing.F) {
 	logger := slog.New(slog.DiscardHandler)
 	cfg := config.Config{}
 	rt := newRouter(logger)
-	addRoutes(rt, logger, cfg, nil, NewHealth(nil, nil, "fuzz"), nil, nil, nil)
+	addRoutes(rt, logger, cfg, nil, NewHealth(nil, nil, "fuzz"), nil, nil, nil, nil)
 	h := withMiddleware(rt, logger, cfg, nil)
 	f.Fuzz(func(t *testing.T, method, path string) {
 		r, err := http.NewRequestWithContext(context.Background(), "GET", "http://localhost/", nil)

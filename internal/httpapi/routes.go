@@ -6,6 +6,7 @@ import (
 
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
+	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
 // addRoutes lists the whole API. Patterns are written in their canonical
@@ -20,6 +21,7 @@ func addRoutes(
 	accounts *blip.Accounts,
 	feed *blip.Feed,
 	keys KeySet,
+	th *throttle,
 ) {
 	maxBody := cfg.MaxBodyBytes
 	cookies := newTokenCookies(cfg)
@@ -31,17 +33,17 @@ func addRoutes(
 	rt.handle("GET /health/", handleHealth(logger, health))
 	rt.handle("GET /health/live", handleLive(logger))
 	rt.handle("GET /metrics/", handleMetrics(logger, cfg, metrics))
-	rt.handle("POST "+cspReportPath, handleCSPReport(logger, metrics.CSPReport))
+	rt.handle("POST "+cspReportPath, th.route(ratelimit.PolicyCSPReport, handleCSPReport(logger, metrics.CSPReport)))
 	rt.handle("GET /.well-known/jwks.json", handleJWKS(logger, keys))
 
 	// Tokens (SimpleJWT wire format).
-	rt.handle("POST /api/token/", handleTokenObtain(logger, maxBody, accounts, cookies))
-	rt.handle("POST /api/token/refresh/", handleTokenRefresh(logger, maxBody, accounts, cookies))
+	rt.handle("POST /api/token/", th.route(ratelimit.PolicyLogin, handleTokenObtain(logger, maxBody, accounts, cookies, th)))
+	rt.handle("POST /api/token/refresh/", th.route(ratelimit.PolicyRefresh, handleTokenRefresh(logger, maxBody, accounts, cookies)))
 	rt.handle("POST /api/token/verify/", handleTokenVerify(logger, maxBody, accounts))
 	rt.handle("POST /api/token/blacklist/", handleTokenBlacklist(logger, maxBody, accounts, cookies))
 
 	// Users and sessions.
-	rt.handle("POST /api/v1/users", handleUserCreate(logger, maxBody, accounts))
+	rt.handle("POST /api/v1/users", th.route(ratelimit.PolicyRegister, handleUserCreate(logger, maxBody, accounts)))
 	rt.handle("GET /api/v1/users/{username}", handleUserGet(logger, feed))
 	rt.handle("GET /api/v1/me", user(handleMeGet(logger, accounts)))
 	rt.handle("PATCH /api/v1/me", user(handleMePatch(logger, maxBody, accounts)))

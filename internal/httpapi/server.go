@@ -6,6 +6,7 @@ import (
 
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
+	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
 // NewServer returns Blip's HTTP handler: every route of routes.go behind
@@ -21,11 +22,17 @@ func NewServer(
 	accounts *blip.Accounts,
 	feed *blip.Feed,
 	keys KeySet,
+	limiter *ratelimit.Limiter,
 ) http.Handler {
 	logger = slog.New(NewLogHandler(logger.Handler()))
+	th := newThrottle(logger, cfg, limiter, metrics.RateLimitRejected)
 	rt := newRouter(logger)
-	addRoutes(rt, logger, cfg, metrics, health, accounts, feed, keys)
+	addRoutes(rt, logger, cfg, metrics, health, accounts, feed, keys, th)
+	// The general rate limit runs after authentication because the user
+	// policy is keyed by the authenticated user; the stricter per-route
+	// limits (login, register, refresh, CSP reports) wrap their routes.
 	var h http.Handler = rt
+	h = th.general()(h)
 	h = authenticate(logger, accounts)(h)
 	return withMiddleware(h, logger, cfg, metrics)
 }
@@ -52,7 +59,9 @@ type KeySet interface {
 //     check let through);
 //  7. allowCORS: preflights end here, before authentication and limits;
 //  8. authenticate (in NewServer, inside all of the above): resolves the
-//     Bearer token into the request's principal for the handlers.
+//     Bearer token into the request's principal for the handlers;
+//  9. the general rate limit (anon per IP, user per user id), after
+//     authentication because the user policy needs the user.
 func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {
 	h = allowCORS(cfg)(h)
 	h = redirectToHTTPS(logger, cfg)(h)

@@ -150,7 +150,7 @@ func meID(t *testing.T, c *client, access string) string {
 func serverEnv(t *testing.T, b backend) map[string]string {
 	env := map[string]string{
 		"APP_ENV":       "test",
-		"SECRET_KEY":    "e2e-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+		"SECRET_KEY":    e2eSecretKey,
 		"AUTO_MIGRATE":  "1",
 		"LOG_LEVEL":     "warn",
 		"BLIP_ENV_FILE": filepath.Join(t.TempDir(), "none.env"),

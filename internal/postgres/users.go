@@ -37,7 +37,9 @@ const (
 func scanUser(row pgx.Row, extra ...any) (*blip.User, error) {
 	var u blip.User
 	var role string
-	dest := append(extra,
+	dest := make([]any, 0, len(extra)+14)
+	dest = append(dest, extra...)
+	dest = append(dest,
 		&u.ID, &u.Email, &u.Username, &u.Name, &u.Bio, &u.PasswordHash, &role,
 		&u.IsActive, &u.TokenVersion, &u.CreatedAt, &u.UpdatedAt,
 		&u.FollowersCount, &u.FollowingCount, &u.BlipsCount)

@@ -64,11 +64,6 @@ func blipNotFound() error { return blip.Errorf(blip.CodeNotFound, "Blip not foun
 // errReplay rolls back a CreateBlip whose idempotency key was used before.
 var errReplay = errors.New("idempotency key already used")
 
-// rowsChanged returns the affected-row count of res.
-func rowsChanged(res sql.Result) (int64, error) {
-	return res.RowsAffected()
-}
-
 // CreateBlip inserts b, bumps the counts and records idem, all in one
 // transaction; see blip.BlipStore. Writers are serialised on the single
 // write connection, so a duplicate key always finds the committed record.
@@ -99,7 +94,7 @@ func (s *BlipStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.Ide
 			if err != nil {
 				return fmt.Errorf("idempotency key: %w", err)
 			}
-			if n, err := rowsChanged(res); err != nil {
+			if n, err := res.RowsAffected(); err != nil {
 				return err
 			} else if n == 0 {
 				rec, err := idempotencyRecord(ctx, tx, idem.UserID, idem.Key)
@@ -116,7 +111,7 @@ func (s *BlipStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.Ide
 			if err != nil {
 				return fmt.Errorf("parent: %w", err)
 			}
-			if n, err := rowsChanged(res); err != nil {
+			if n, err := res.RowsAffected(); err != nil {
 				return err
 			} else if n == 0 {
 				return blipNotFound()
@@ -307,7 +302,7 @@ func (s *BlipStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 		if err != nil {
 			return err
 		}
-		if n, err := rowsChanged(res); err != nil || n == 0 {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
 		changed = true
@@ -329,7 +324,7 @@ func (s *BlipStore) Unlike(ctx context.Context, userID, blipID string) (bool, er
 		if err != nil {
 			return err
 		}
-		if n, err := rowsChanged(res); err != nil || n == 0 {
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
 		changed = true
@@ -357,30 +352,33 @@ func inSet(ctx context.Context, db *DB, what, query, key string, ids []string) (
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, key)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		rows, err := db.read.QueryContext(ctx, fmt.Sprintf(query, placeholders(2, len(chunk))), args...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlite: %s: %w", what, err)
-			}
-			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
+		if err := inSetChunk(ctx, db, query, key, chunk, out); err != nil {
 			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 		}
 	}
 	return out, nil
+}
+
+// inSetChunk runs one chunk of inSet, adding the IDs found to out.
+func inSetChunk(ctx context.Context, db *DB, query, key string, chunk []string, out map[string]bool) error {
+	args := make([]any, 0, len(chunk)+1)
+	args = append(args, key)
+	for _, id := range chunk {
+		args = append(args, id)
+	}
+	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(query, placeholders(2, len(chunk))), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		out[id] = true
+	}
+	return rows.Err()
 }
 
 // DeleteIdempotencyBefore removes idempotency records created before cutoff.

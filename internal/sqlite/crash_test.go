@@ -27,6 +27,7 @@ func TestCrashDurability(t *testing.T) {
 		t.Skip("spawns a process")
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
+	//nolint:gosec // re-executes this very test binary as the writer to kill
 	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCrashDurability$")
 	cmd.Env = append(os.Environ(), "BLIP_SQLITE_CRASH_CHILD="+path)
 	stdout, err := cmd.StdoutPipe()

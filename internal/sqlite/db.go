@@ -193,17 +193,13 @@ type scanner interface {
 // inTx runs fn in an IMMEDIATE transaction on the write connection and
 // commits when fn returns nil. Inside fn, use only tx: the write pool has a
 // single connection, which tx holds.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err = fn(tx); err != nil {
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error from fn is the one that matters
 		return err
 	}
 	return tx.Commit()
@@ -224,8 +220,6 @@ func isUnique(err error) bool {
 }
 
 func isForeignKey(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY }
-
-func isCheck(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK }
 
 // timeLayout is the one text form of every stored time: fixed width and
 // UTC, so that comparing text compares times.

@@ -36,7 +36,9 @@ const (
 func scanUser(row scanner, extra ...any) (*blip.User, error) {
 	var u blip.User
 	var role, created, updated string
-	dest := append(extra,
+	dest := make([]any, 0, len(extra)+14)
+	dest = append(dest, extra...)
+	dest = append(dest,
 		&u.ID, &u.Email, &u.Username, &u.Name, &u.Bio, &u.PasswordHash, &role,
 		&u.IsActive, &u.TokenVersion, &created, &updated,
 		&u.FollowersCount, &u.FollowingCount, &u.BlipsCount)

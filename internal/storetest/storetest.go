@@ -67,7 +67,7 @@ func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // newUser creates an active user named name and returns it.
 func newUser(t *testing.T, s Stores, name string) *blip.User {
 	t.Helper()
-	u := &blip.User{
+	u := &blip.User{ //nolint:gosec // PasswordHash is a fake, no credential
 		ID:           blip.NewID(),
 		Email:        name + "@example.com",
 		Username:     name,

@@ -1,0 +1,4 @@
+package apidocs
+
+// AcceptsGzip exposes acceptsGzip to the external tests.
+var AcceptsGzip = acceptsGzip

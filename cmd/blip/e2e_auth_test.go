@@ -717,3 +717,28 @@ func TestE2E_registration(t *testing.T) {
 		want(t, r, http.StatusCreated, "valid registration after refusals")
 	})
 }
+
+// TestE2E_tokenEndpointsIgnoreBearer checks that the token endpoints, like
+// SimpleJWT's views (authentication_classes = ()), ignore an Authorization
+// header: a client whose access token has expired or been revoked still
+// sends it by default, and must be able to log in and refresh.
+func TestE2E_tokenEndpointsIgnoreBearer(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		c := s.client()
+		_, email, password := newUser(t, c)
+		dead, deadRefresh := login(t, c, email, password)
+		want(t, c.do("POST", "/api/token/blacklist/", map[string]string{"refresh": deadRefresh}), http.StatusOK, "logout")
+		accessDies(t, c, dead, "logged-out access token")
+
+		stale := c.as(dead)
+		r := stale.do("POST", "/api/token/", map[string]string{"email": email, "password": password})
+		want(t, r, http.StatusOK, "login with a stale Bearer header")
+		refreshTok, _ := r.JSON(t)["refresh"].(string)
+		r = stale.do("POST", "/api/token/refresh/", map[string]string{"refresh": refreshTok})
+		want(t, r, http.StatusOK, "refresh with a stale Bearer header")
+		refreshTok, _ = r.JSON(t)["refresh"].(string)
+		want(t, stale.do("POST", "/api/token/verify/", map[string]string{"token": refreshTok}), http.StatusOK, "verify with a stale Bearer header")
+		want(t, stale.do("POST", "/api/token/blacklist/", map[string]string{"refresh": refreshTok}), http.StatusOK, "logout with a stale Bearer header")
+	})
+}

@@ -22,7 +22,7 @@ import (
 type database struct {
 	users    blip.UserStore
 	sessions blip.SessionStore
-	blips    blip.BlipStore
+	blips    blip.FeedStore
 	graph    blip.GraphStore
 	pinger   blip.Pinger
 	migrate  func(ctx context.Context, cmd string, out io.Writer) error
@@ -42,7 +42,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		}
 		return &database{
 			users: postgres.NewUserStore(db), sessions: postgres.NewSessionStore(db),
-			blips: postgres.NewBlipStore(db), graph: postgres.NewGraphStore(db),
+			blips: postgres.NewFeedStore(db), graph: postgres.NewGraphStore(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(sqlite.Stats(db.Stats())) },
 		}, nil
@@ -56,7 +56,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		}
 		return &database{
 			users: sqlite.NewUserStore(db), sessions: sqlite.NewSessionStore(db),
-			blips: sqlite.NewBlipStore(db), graph: sqlite.NewGraphStore(db),
+			blips: sqlite.NewFeedStore(db), graph: sqlite.NewGraphStore(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(db.Stats()) },
 		}, nil

@@ -20,15 +20,15 @@ type Page[T any] struct {
 	Next  string
 }
 
-// BlipView is a blip as one caller sees it.
-type BlipView struct {
+// FeedItem is a blip as one caller sees it.
+type FeedItem struct {
 	*Blip
 	// LikedByMe is nil for an anonymous caller.
 	LikedByMe *bool
 }
 
-// UserView is a user as one caller sees it.
-type UserView struct {
+// Profile is a user as one caller sees it.
+type Profile struct {
 	*User
 	// FollowedByMe is nil for an anonymous caller.
 	FollowedByMe *bool
@@ -37,7 +37,7 @@ type UserView struct {
 // Feed is the microblog service: posting, reading, liking, following and
 // timelines.
 type Feed struct {
-	blips  BlipStore
+	blips  FeedStore
 	graph  GraphStore
 	users  UserStore
 	cache  *feedCache
@@ -47,7 +47,7 @@ type Feed struct {
 
 // FeedDeps are the collaborators of Feed.
 type FeedDeps struct {
-	Blips  BlipStore
+	Blips  FeedStore
 	Graph  GraphStore
 	Users  UserStore
 	Cache  Cache
@@ -84,7 +84,7 @@ type PostInput struct {
 // Post publishes a blip. With an idempotency key it returns replayed=true
 // and the original blip for a retry of the same request, and
 // CodeIdempotencyKeyReused for the same key with a different request.
-func (f *Feed) Post(ctx context.Context, p *Principal, in PostInput) (view *BlipView, replayed bool, err error) {
+func (f *Feed) Post(ctx context.Context, p *Principal, in PostInput) (view *FeedItem, replayed bool, err error) {
 	if err := requireUser(p); err != nil {
 		return nil, false, err
 	}
@@ -121,7 +121,7 @@ func (f *Feed) Post(ctx context.Context, p *Principal, in PostInput) (view *Blip
 		}
 		// The first response showed a new blip: no likes, no replies.
 		orig.LikeCount, orig.ReplyCount = 0, 0
-		return &BlipView{Blip: orig, LikedByMe: ptr(false)}, true, nil
+		return &FeedItem{Blip: orig, LikedByMe: ptr(false)}, true, nil
 	}
 	f.cache.blipChanged(ctx, b.ReplyTo)
 	f.cache.authorPosted(ctx, p.UserID)
@@ -129,11 +129,11 @@ func (f *Feed) Post(ctx context.Context, p *Principal, in PostInput) (view *Blip
 	if err != nil {
 		return nil, false, fmt.Errorf("feed: post: reread: %w", err)
 	}
-	return &BlipView{Blip: created, LikedByMe: ptr(false)}, false, nil
+	return &FeedItem{Blip: created, LikedByMe: ptr(false)}, false, nil
 }
 
 // Blip returns one visible blip.
-func (f *Feed) Blip(ctx context.Context, viewer *Principal, id string) (*BlipView, error) {
+func (f *Feed) Blip(ctx context.Context, viewer *Principal, id string) (*FeedItem, error) {
 	if !ValidID(id) {
 		return nil, notFound()
 	}
@@ -205,40 +205,40 @@ func (f *Feed) like(ctx context.Context, p *Principal, id string, on bool) error
 }
 
 // Replies pages a blip's replies, oldest first.
-func (f *Feed) Replies(ctx context.Context, viewer *Principal, id string, req PageRequest) (Page[BlipView], error) {
+func (f *Feed) Replies(ctx context.Context, viewer *Principal, id string, req PageRequest) (Page[FeedItem], error) {
 	if !ValidID(id) {
-		return Page[BlipView]{}, notFound()
+		return Page[FeedItem]{}, notFound()
 	}
 	if _, err := f.cache.blip(ctx, id, f.blips.BlipByID); err != nil {
-		return Page[BlipView]{}, err
+		return Page[FeedItem]{}, err
 	}
 	return f.page(ctx, viewer, req, func(r PageRequest) ([]*Blip, error) { return f.blips.Replies(ctx, id, r) })
 }
 
 // UserBlips pages a user's blips, newest first.
-func (f *Feed) UserBlips(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[BlipView], error) {
+func (f *Feed) UserBlips(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[FeedItem], error) {
 	u, err := f.activeUser(ctx, username)
 	if err != nil {
-		return Page[BlipView]{}, err
+		return Page[FeedItem]{}, err
 	}
 	return f.page(ctx, viewer, req, func(r PageRequest) ([]*Blip, error) { return f.blips.UserBlips(ctx, u.ID, r) })
 }
 
 // Timeline pages the caller's home timeline: own blips and those of
 // followed users, newest first.
-func (f *Feed) Timeline(ctx context.Context, p *Principal, req PageRequest) (Page[BlipView], error) {
+func (f *Feed) Timeline(ctx context.Context, p *Principal, req PageRequest) (Page[FeedItem], error) {
 	if err := requireUser(p); err != nil {
-		return Page[BlipView]{}, err
+		return Page[FeedItem]{}, err
 	}
 	return f.page(ctx, p, req, func(r PageRequest) ([]*Blip, error) { return f.blips.Timeline(ctx, p.UserID, r) })
 }
 
 // page fetches one item more than asked to learn whether a next page exists.
-func (f *Feed) page(ctx context.Context, viewer *Principal, req PageRequest, fetch func(PageRequest) ([]*Blip, error)) (Page[BlipView], error) {
+func (f *Feed) page(ctx context.Context, viewer *Principal, req PageRequest, fetch func(PageRequest) ([]*Blip, error)) (Page[FeedItem], error) {
 	req.Limit = ClampLimit(req.Limit)
 	bs, err := fetch(PageRequest{After: req.After, Limit: req.Limit + 1})
 	if err != nil {
-		return Page[BlipView]{}, fmt.Errorf("feed: page: %w", err)
+		return Page[FeedItem]{}, fmt.Errorf("feed: page: %w", err)
 	}
 	next := ""
 	if len(bs) > req.Limit {
@@ -247,14 +247,14 @@ func (f *Feed) page(ctx context.Context, viewer *Principal, req PageRequest, fet
 	}
 	views, err := f.views(ctx, viewer, bs)
 	if err != nil {
-		return Page[BlipView]{}, err
+		return Page[FeedItem]{}, err
 	}
-	return Page[BlipView]{Items: views, Next: next}, nil
+	return Page[FeedItem]{Items: views, Next: next}, nil
 }
 
 // views adds the caller's liked_by_me to blips.
-func (f *Feed) views(ctx context.Context, viewer *Principal, bs []*Blip) ([]BlipView, error) {
-	out := make([]BlipView, len(bs))
+func (f *Feed) views(ctx context.Context, viewer *Principal, bs []*Blip) ([]FeedItem, error) {
+	out := make([]FeedItem, len(bs))
 	for i, b := range bs {
 		out[i].Blip = b
 	}
@@ -309,7 +309,7 @@ func (f *Feed) follow(ctx context.Context, p *Principal, username string, on boo
 }
 
 // Profile returns a user's public profile as the viewer sees it.
-func (f *Feed) Profile(ctx context.Context, viewer *Principal, username string) (*UserView, error) {
+func (f *Feed) Profile(ctx context.Context, viewer *Principal, username string) (*Profile, error) {
 	u, err := f.activeUser(ctx, username)
 	if err != nil {
 		return nil, err
@@ -322,25 +322,25 @@ func (f *Feed) Profile(ctx context.Context, viewer *Principal, username string) 
 }
 
 // Followers pages the users following username, newest follow first.
-func (f *Feed) Followers(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[UserView], error) {
+func (f *Feed) Followers(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[Profile], error) {
 	return f.edges(ctx, viewer, username, req, f.graph.Followers)
 }
 
 // Following pages the users username follows, newest follow first.
-func (f *Feed) Following(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[UserView], error) {
+func (f *Feed) Following(ctx context.Context, viewer *Principal, username string, req PageRequest) (Page[Profile], error) {
 	return f.edges(ctx, viewer, username, req, f.graph.Following)
 }
 
 func (f *Feed) edges(ctx context.Context, viewer *Principal, username string, req PageRequest,
-	fetch func(context.Context, string, PageRequest) ([]FollowedUser, error)) (Page[UserView], error) {
+	fetch func(context.Context, string, PageRequest) ([]FollowedUser, error)) (Page[Profile], error) {
 	u, err := f.activeUser(ctx, username)
 	if err != nil {
-		return Page[UserView]{}, err
+		return Page[Profile]{}, err
 	}
 	req.Limit = ClampLimit(req.Limit)
 	rows, err := fetch(ctx, u.ID, PageRequest{After: req.After, Limit: req.Limit + 1})
 	if err != nil {
-		return Page[UserView]{}, fmt.Errorf("feed: follow list: %w", err)
+		return Page[Profile]{}, fmt.Errorf("feed: follow list: %w", err)
 	}
 	next := ""
 	if len(rows) > req.Limit {
@@ -353,13 +353,13 @@ func (f *Feed) edges(ctx context.Context, viewer *Principal, username string, re
 	}
 	views, err := f.userViews(ctx, viewer, users)
 	if err != nil {
-		return Page[UserView]{}, err
+		return Page[Profile]{}, err
 	}
-	return Page[UserView]{Items: views, Next: next}, nil
+	return Page[Profile]{Items: views, Next: next}, nil
 }
 
-func (f *Feed) userViews(ctx context.Context, viewer *Principal, us []*User) ([]UserView, error) {
-	out := make([]UserView, len(us))
+func (f *Feed) userViews(ctx context.Context, viewer *Principal, us []*User) ([]Profile, error) {
+	out := make([]Profile, len(us))
 	for i, u := range us {
 		out[i].User = u
 	}

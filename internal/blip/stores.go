@@ -49,9 +49,9 @@ type SessionStore interface {
 	DeleteExpiredSessions(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
-// BlipStore persists blips and likes. Deleted blips are invisible to every
+// FeedStore persists blips and likes. Deleted blips are invisible to every
 // read and excluded from every count.
-type BlipStore interface {
+type FeedStore interface {
 	// CreateBlip inserts b and bumps the author's blips count and the
 	// parent's reply count in the same transaction. CodeNotFound when
 	// b.ReplyTo names no visible blip. When idem is not nil it is recorded

@@ -138,7 +138,7 @@ func noContent(logger *slog.Logger, call func(r *http.Request) error) http.Handl
 
 // blipPage adapts a paged blip listing; scope binds cursors to the list.
 func blipPage(logger *slog.Logger, cursors cursorCodec, scope func(r *http.Request) string,
-	list func(r *http.Request, req blip.PageRequest) (blip.Page[blip.BlipView], error)) http.Handler {
+	list func(r *http.Request, req blip.PageRequest) (blip.Page[blip.FeedItem], error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sc := scope(r)
 		req, err := cursors.pageRequest(r, sc)
@@ -160,7 +160,7 @@ func blipPage(logger *slog.Logger, cursors cursorCodec, scope func(r *http.Reque
 
 // userPage adapts a paged follower/following listing.
 func userPage(logger *slog.Logger, cursors cursorCodec, kind string,
-	list func(ctx context.Context, viewer *blip.Principal, username string, req blip.PageRequest) (blip.Page[blip.UserView], error)) http.Handler {
+	list func(ctx context.Context, viewer *blip.Principal, username string, req blip.PageRequest) (blip.Page[blip.Profile], error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		username := r.PathValue("username")
 		sc := kind + ":" + username
@@ -175,7 +175,7 @@ func userPage(logger *slog.Logger, cursors cursorCodec, kind string,
 			return
 		}
 		respond(w, r, logger, http.StatusOK, pageJSON[userJSON]{
-			Results: mapSlice(page.Items, func(v blip.UserView) userJSON { return newUserJSON(v.User, v.FollowedByMe) }),
+			Results: mapSlice(page.Items, func(v blip.Profile) userJSON { return newUserJSON(v.User, v.FollowedByMe) }),
 			Next:    cursors.nextURL(r, sc, page.Next, req.Limit),
 		})
 	})
@@ -185,7 +185,7 @@ func userPage(logger *slog.Logger, cursors cursorCodec, kind string,
 func handleReplyList(logger *slog.Logger, cursors cursorCodec, feed *blip.Feed) http.Handler {
 	return blipPage(logger, cursors,
 		func(r *http.Request) string { return "replies:" + r.PathValue("id") },
-		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.BlipView], error) {
+		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.FeedItem], error) {
 			return feed.Replies(r.Context(), principal(r.Context()), r.PathValue("id"), req)
 		})
 }
@@ -194,7 +194,7 @@ func handleReplyList(logger *slog.Logger, cursors cursorCodec, feed *blip.Feed) 
 func handleUserBlipList(logger *slog.Logger, cursors cursorCodec, feed *blip.Feed) http.Handler {
 	return blipPage(logger, cursors,
 		func(r *http.Request) string { return "user-blips:" + r.PathValue("username") },
-		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.BlipView], error) {
+		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.FeedItem], error) {
 			return feed.UserBlips(r.Context(), principal(r.Context()), r.PathValue("username"), req)
 		})
 }
@@ -203,7 +203,7 @@ func handleUserBlipList(logger *slog.Logger, cursors cursorCodec, feed *blip.Fee
 func handleTimeline(logger *slog.Logger, cursors cursorCodec, feed *blip.Feed) http.Handler {
 	return blipPage(logger, cursors,
 		func(r *http.Request) string { return "timeline:" + userID(r.Context()) },
-		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.BlipView], error) {
+		func(r *http.Request, req blip.PageRequest) (blip.Page[blip.FeedItem], error) {
 			return feed.Timeline(r.Context(), principal(r.Context()), req)
 		})
 }

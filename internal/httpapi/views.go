@@ -73,7 +73,7 @@ func newMeJSON(u *blip.User) meJSON {
 	return meJSON{userJSON: newUserJSON(u, nil), Email: u.Email, Role: u.Role, IsActive: u.IsActive}
 }
 
-func newBlipJSON(v blip.BlipView) blipJSON {
+func newBlipJSON(v blip.FeedItem) blipJSON {
 	var replyTo *string
 	if v.ReplyTo != "" {
 		r := v.ReplyTo

@@ -11,13 +11,13 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// BlipStore implements blip.BlipStore.
-type BlipStore struct{ db *DB }
+// FeedStore implements blip.FeedStore.
+type FeedStore struct{ db *DB }
 
-var _ blip.BlipStore = (*BlipStore)(nil)
+var _ blip.FeedStore = (*FeedStore)(nil)
 
-// NewBlipStore returns a BlipStore on db.
-func NewBlipStore(db *DB) *BlipStore { return &BlipStore{db: db} }
+// NewFeedStore returns a FeedStore on db.
+func NewFeedStore(db *DB) *FeedStore { return &FeedStore{db: db} }
 
 // blipColumns lists what scanBlip reads: blips b joined with their author u.
 const blipColumns = `b.id, b.author_id, b.text, b.reply_to, b.created_at, b.deleted_at,
@@ -66,11 +66,11 @@ func blipNotFound() error { return blip.Errorf(blip.CodeNotFound, "Blip not foun
 var errReplay = errors.New("idempotency key already used")
 
 // CreateBlip inserts b, bumps the counts and records idem, all in one
-// transaction; see blip.BlipStore. The key row is written first: a
+// transaction; see blip.FeedStore. The key row is written first: a
 // concurrent duplicate blocks on it until the first transaction ends, then
 // finds the committed record and returns it. It fills b.Author and
 // normalises b's times to the stored precision.
-func (s *BlipStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
+func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
 	if !blip.ValidID(b.ID) || !blip.ValidID(b.AuthorID) {
 		return nil, errors.New("postgres: create blip: invalid ID")
 	}
@@ -175,18 +175,18 @@ func nullID(id string) *string {
 }
 
 // BlipByID returns a visible blip with its author; CodeNotFound.
-func (s *BlipStore) BlipByID(ctx context.Context, id string) (*blip.Blip, error) {
+func (s *FeedStore) BlipByID(ctx context.Context, id string) (*blip.Blip, error) {
 	return s.blipByID(ctx, id, `SELECT `+blipColumns+` FROM blips b JOIN users u ON u.id = b.author_id
 		WHERE b.id = $1 AND b.deleted_at IS NULL`)
 }
 
 // BlipByIDIncludingDeleted returns a blip even when deleted; CodeNotFound.
-func (s *BlipStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*blip.Blip, error) {
+func (s *FeedStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*blip.Blip, error) {
 	return s.blipByID(ctx, id, `SELECT `+blipColumns+` FROM blips b JOIN users u ON u.id = b.author_id
 		WHERE b.id = $1`)
 }
 
-func (s *BlipStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
+func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
 	if !blip.ValidID(id) {
 		return nil, blipNotFound()
 	}
@@ -202,7 +202,7 @@ func (s *BlipStore) blipByID(ctx context.Context, id, query string) (*blip.Blip,
 
 // DeleteBlip soft-deletes a visible blip and takes it out of its author's
 // blips count and its parent's reply count; CodeNotFound.
-func (s *BlipStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
+func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
 	if !blip.ValidID(id) {
 		return blipNotFound()
 	}
@@ -234,7 +234,7 @@ func (s *BlipStore) DeleteBlip(ctx context.Context, id string, at time.Time) err
 }
 
 // UserBlips pages a user's visible blips newest first.
-func (s *BlipStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (s *BlipStore) UserBlips(ctx context.Context, authorID string, p blip.PageR
 }
 
 // Replies pages a blip's visible replies oldest first.
-func (s *BlipStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	after, err := afterBound(p.After)
 	if err != nil {
 		return nil, err
@@ -273,7 +273,7 @@ func (s *BlipStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 // newest first. For each author it takes at most one page from the
 // (author_id, id DESC) partial index and merges those: the cost is bounded
 // by authors × page size, whatever the depth of the page.
-func (s *BlipStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -312,7 +312,7 @@ const timelineQuery = `SELECT ` + blipColumns + `
 
 // Like records that the user likes a visible blip and bumps its count;
 // liking twice changes nothing. CodeNotFound for a missing or deleted blip.
-func (s *BlipStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
+func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
 	if !blip.ValidID(blipID) || !blip.ValidID(userID) {
 		return false, blipNotFound()
 	}
@@ -362,7 +362,7 @@ func (s *BlipStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 
 // Unlike removes the user's like and drops the blip's count; unliking what
 // is not liked changes nothing.
-func (s *BlipStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
+func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
 	if !blip.ValidID(blipID) || !blip.ValidID(userID) {
 		return false, nil
 	}
@@ -383,7 +383,7 @@ func (s *BlipStore) Unlike(ctx context.Context, userID, blipID string) (bool, er
 }
 
 // LikedBy reports which of blipIDs the user likes; absent keys are false.
-func (s *BlipStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
+func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	ids := validIDs(blipIDs)
 	if len(ids) == 0 || !blip.ValidID(userID) {
@@ -405,7 +405,7 @@ func (s *BlipStore) LikedBy(ctx context.Context, userID string, blipIDs []string
 }
 
 // DeleteIdempotencyBefore removes idempotency records created before cutoff.
-func (s *BlipStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *FeedStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, utc(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete idempotency keys: %w", err)

@@ -80,7 +80,7 @@ func TestStores(t *testing.T) {
 		return storetest.Stores{
 			Users:    postgres.NewUserStore(db),
 			Sessions: postgres.NewSessionStore(db),
-			Blips:    postgres.NewBlipStore(db),
+			Blips:    postgres.NewFeedStore(db),
 			Graph:    postgres.NewGraphStore(db),
 		}
 	})
@@ -192,7 +192,7 @@ func FuzzHostileInputs(f *testing.F) {
 	storetest.Fuzz(f, storetest.Stores{
 		Users:    postgres.NewUserStore(db),
 		Sessions: postgres.NewSessionStore(db),
-		Blips:    postgres.NewBlipStore(db),
+		Blips:    postgres.NewFeedStore(db),
 		Graph:    postgres.NewGraphStore(db),
 	})
 }

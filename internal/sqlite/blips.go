@@ -10,13 +10,13 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// BlipStore implements blip.BlipStore.
-type BlipStore struct{ db *DB }
+// FeedStore implements blip.FeedStore.
+type FeedStore struct{ db *DB }
 
-var _ blip.BlipStore = (*BlipStore)(nil)
+var _ blip.FeedStore = (*FeedStore)(nil)
 
-// NewBlipStore returns a BlipStore on db.
-func NewBlipStore(db *DB) *BlipStore { return &BlipStore{db: db} }
+// NewFeedStore returns a FeedStore on db.
+func NewFeedStore(db *DB) *FeedStore { return &FeedStore{db: db} }
 
 // blipColumns lists what scanBlip reads: blips b joined with their author u.
 const blipColumns = `b.id, b.author_id, b.text, b.reply_to, b.created_at, b.deleted_at,
@@ -65,10 +65,10 @@ func blipNotFound() error { return blip.Errorf(blip.CodeNotFound, "Blip not foun
 var errReplay = errors.New("idempotency key already used")
 
 // CreateBlip inserts b, bumps the counts and records idem, all in one
-// transaction; see blip.BlipStore. Writers are serialised on the single
+// transaction; see blip.FeedStore. Writers are serialised on the single
 // write connection, so a duplicate key always finds the committed record.
 // It fills b.Author and normalises b's times to the stored precision.
-func (s *BlipStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
+func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
 	if !blip.ValidID(b.ID) || !blip.ValidID(b.AuthorID) {
 		return nil, errors.New("sqlite: create blip: invalid ID")
 	}
@@ -178,18 +178,18 @@ func nullID(id string) *string {
 }
 
 // BlipByID returns a visible blip with its author; CodeNotFound.
-func (s *BlipStore) BlipByID(ctx context.Context, id string) (*blip.Blip, error) {
+func (s *FeedStore) BlipByID(ctx context.Context, id string) (*blip.Blip, error) {
 	return s.blipByID(ctx, id, `SELECT `+blipColumns+` FROM blips b JOIN users u ON u.id = b.author_id
 		WHERE b.id = ?1 AND b.deleted_at IS NULL`)
 }
 
 // BlipByIDIncludingDeleted returns a blip even when deleted; CodeNotFound.
-func (s *BlipStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*blip.Blip, error) {
+func (s *FeedStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*blip.Blip, error) {
 	return s.blipByID(ctx, id, `SELECT `+blipColumns+` FROM blips b JOIN users u ON u.id = b.author_id
 		WHERE b.id = ?1`)
 }
 
-func (s *BlipStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
+func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
 	b, err := scanBlip(s.db.read.QueryRowContext(ctx, query, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blipNotFound()
@@ -202,7 +202,7 @@ func (s *BlipStore) blipByID(ctx context.Context, id, query string) (*blip.Blip,
 
 // DeleteBlip soft-deletes a visible blip and takes it out of its author's
 // blips count and its parent's reply count; CodeNotFound.
-func (s *BlipStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
+func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		var authorID string
 		var replyTo sql.NullString
@@ -231,7 +231,7 @@ func (s *BlipStore) DeleteBlip(ctx context.Context, id string, at time.Time) err
 }
 
 // UserBlips pages a user's visible blips newest first.
-func (s *BlipStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func (s *BlipStore) UserBlips(ctx context.Context, authorID string, p blip.PageR
 }
 
 // Replies pages a blip's visible replies oldest first.
-func (s *BlipStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	after, err := afterBound(p.After)
 	if err != nil {
 		return nil, err
@@ -264,7 +264,7 @@ func (s *BlipStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 // newest first. SQLite has no LATERAL join, so this walks the blips in ID
 // order from the cursor and keeps those whose author qualifies: fine for
 // the embedded deployment's sizes.
-func (s *BlipStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
+func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func (s *BlipStore) Timeline(ctx context.Context, userID string, p blip.PageRequ
 
 // Like records that the user likes a visible blip and bumps its count;
 // liking twice changes nothing. CodeNotFound for a missing or deleted blip.
-func (s *BlipStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
+func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
 	var changed bool
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		var visible bool
@@ -317,7 +317,7 @@ func (s *BlipStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 
 // Unlike removes the user's like and drops the blip's count; unliking what
 // is not liked changes nothing.
-func (s *BlipStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
+func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
 	var changed bool
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM likes WHERE user_id = ?1 AND blip_id = ?2`, userID, blipID)
@@ -338,7 +338,7 @@ func (s *BlipStore) Unlike(ctx context.Context, userID, blipID string) (bool, er
 }
 
 // LikedBy reports which of blipIDs the user likes; absent keys are false.
-func (s *BlipStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
+func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
 	return inSet(ctx, s.db, "liked by",
 		`SELECT blip_id FROM likes WHERE user_id = ?1 AND blip_id IN (%s)`, userID, blipIDs)
 }
@@ -382,7 +382,7 @@ func inSetChunk(ctx context.Context, db *DB, query, key string, chunk []string, 
 }
 
 // DeleteIdempotencyBefore removes idempotency records created before cutoff.
-func (s *BlipStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+func (s *FeedStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	res, err := s.db.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?1`, fmtTime(cutoff))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete idempotency keys: %w", err)

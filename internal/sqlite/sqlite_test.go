@@ -30,7 +30,7 @@ func stores(db *sqlite.DB) storetest.Stores {
 	return storetest.Stores{
 		Users:    sqlite.NewUserStore(db),
 		Sessions: sqlite.NewSessionStore(db),
-		Blips:    sqlite.NewBlipStore(db),
+		Blips:    sqlite.NewFeedStore(db),
 		Graph:    sqlite.NewGraphStore(db),
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// blipTests cover BlipStore and GraphStore.
+// blipTests cover FeedStore and GraphStore.
 func blipTests() []contractTest {
 	return []contractTest{
 		{name: "Blips_CreateAndGet", fn: testBlipsCreateAndGet, needsFeed: true},

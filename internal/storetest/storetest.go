@@ -16,7 +16,7 @@ import (
 type Stores struct {
 	Users    blip.UserStore
 	Sessions blip.SessionStore
-	Blips    blip.BlipStore
+	Blips    blip.FeedStore
 	Graph    blip.GraphStore
 }
 
@@ -43,7 +43,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStores(t)
 			if (s.Blips == nil || s.Graph == nil) && tt.needsFeed {
-				t.Skip("no BlipStore or GraphStore given")
+				t.Skip("no FeedStore or GraphStore given")
 			}
 			tt.fn(t, s)
 		})

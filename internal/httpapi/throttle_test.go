@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/blipsocial/blip/internal/memory"
 	"github.com/blipsocial/blip/internal/ratelimit"
 	"github.com/blipsocial/blip/internal/redis"
+	"github.com/blipsocial/blip/internal/testenv"
 )
 
 // thrRates overrides some THROTTLE_* rates of an otherwise roomy config.
@@ -520,11 +520,7 @@ func TestThrottle_NilLimiterThrottlesNothingButSaysSo(t *testing.T) {
 // thrRedisURL returns BLIP_TEST_REDIS_URL or skips.
 func thrRedisURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("BLIP_TEST_REDIS_URL")
-	if u == "" {
-		t.Skip("BLIP_TEST_REDIS_URL not set")
-	}
-	return u
+	return testenv.RedisURL(t)
 }
 
 // thrPrefix is a Redis key prefix unique to this test run.

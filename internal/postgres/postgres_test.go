@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,17 +14,13 @@ import (
 
 	"github.com/blipsocial/blip/internal/postgres"
 	"github.com/blipsocial/blip/internal/storetest"
+	"github.com/blipsocial/blip/internal/testenv"
 )
 
 // testURL returns the test database URL or skips the test.
 func testURL(t *testing.T) string {
 	t.Helper()
-	url := os.Getenv("BLIP_TEST_DATABASE_URL")
-	if url == "" {
-		t.Skip("BLIP_TEST_DATABASE_URL not set: PostgreSQL store tests skipped " +
-			"(e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return url
+	return testenv.DatabaseURL(t)
 }
 
 // freshSchema creates an empty schema for one test and drops it at cleanup,
@@ -176,10 +171,7 @@ func TestStats(t *testing.T) {
 }
 
 func FuzzHostileInputs(f *testing.F) {
-	url := os.Getenv("BLIP_TEST_DATABASE_URL")
-	if url == "" {
-		f.Skip("BLIP_TEST_DATABASE_URL not set: PostgreSQL fuzzing skipped")
-	}
+	url := testenv.DatabaseURL(f)
 	schema := freshSchema(f, url)
 	db, err := postgres.Open(f.Context(), url, postgres.Options{Schema: schema})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +11,13 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/cachetest"
 	"github.com/blipsocial/blip/internal/redis"
+	"github.com/blipsocial/blip/internal/testenv"
 )
 
 // testClient connects to BLIP_TEST_REDIS_URL or skips the test.
 func testClient(t *testing.T) *redis.Client {
 	t.Helper()
-	url := os.Getenv("BLIP_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("BLIP_TEST_REDIS_URL not set")
-	}
+	url := testenv.RedisURL(t)
 	c, err := redis.Open(t.Context(), url)
 	if err != nil {
 		t.Fatalf("open: %v", err)

@@ -69,7 +69,6 @@ func parameters() object {
 			{"description", "A unique key per logical request, chosen by the client (a UUID is a good choice), kept " +
 				"24 hours per user. A retry with the same key and body replays the first response."},
 			{"schema", object{{"type", "string"}, {"minLength", 1}, {"maxLength", 255}}},
-			{"example", "0b6d3c4e-2f0a-4c8e-9d4b-7f0e6a1c2b3d"},
 		}},
 		{"If-None-Match", object{
 			{"name", "If-None-Match"}, {"in", "header"},
@@ -130,7 +129,7 @@ func problemExample(status int, title, code, detail string, fields ...member) ob
 		{"status", status},
 		{"detail", detail},
 		{"code", code},
-		{"request_id", "01JDX8Z4R8W7Q2M5N3K6P9T1VB"},
+		{"request_id", "0194f0a2-7c1e-7b3a-9f1d-2e4c6a8b0d1f"},
 	}
 	if len(fields) > 0 {
 		p = append(p, member{"errors", object(fields)})
@@ -148,7 +147,7 @@ func responses() object {
 			"fields or wrong types (`parse_error`), or a Host not in `ALLOWED_HOSTS` (`bad_host`).", nil,
 			problemExample(400, "Bad Request", "invalid", "Invalid input.",
 				member{"username", list{"Enter a valid username: 3 to 30 letters, digits or underscores."}}),
-			problemExample(400, "Bad Request", "parse_error", "JSON parse error."),
+			problemExample(400, "Bad Request", "parse_error", "JSON parse error - unexpected end of input."),
 			problemExample(400, "Bad Request", "bad_host", "Invalid Host header."))},
 		{"Unauthorized", problemResponse("Not authenticated: no credentials (`not_authenticated`), a bad, expired "+
 			"or revoked token (`token_not_valid`), or bad login credentials (`no_active_account`).", nil,
@@ -166,11 +165,11 @@ func responses() object {
 			problemExample(405, "Method Not Allowed", "method_not_allowed", `Method "PATCH" not allowed.`))},
 		{"Conflict", problemResponse("Conflict: the email or username is taken, or a request with the same "+
 			"Idempotency-Key is still being processed.", nil,
-			problemExample(409, "Conflict", "conflict", "A user with that username already exists."))},
+			problemExample(409, "Conflict", "conflict", "A user with that email or username already exists."))},
 		{"PayloadTooLarge", problemResponse("The body exceeds `MAX_BODY_BYTES` (64 KiB for CSP reports).", nil,
-			problemExample(413, "Request Entity Too Large", "payload_too_large", "Request body too large."))},
+			problemExample(413, "Request Entity Too Large", "payload_too_large", "Request body exceeds 1048576 bytes."))},
 		{"UnsupportedMediaType", problemResponse("The body is not `application/json`.", nil,
-			problemExample(415, "Unsupported Media Type", "unsupported_media_type", `Unsupported media type "text/plain" in request.`))},
+			problemExample(415, "Unsupported Media Type", "unsupported_media_type", "Unsupported media type; send application/json."))},
 		{"IdempotencyKeyReused", problemResponse("The Idempotency-Key was used with a different request body.", nil,
 			problemExample(422, "Unprocessable Entity", "idempotency_key_reused", "This Idempotency-Key was used with a different request."))},
 		{"TooManyRequests", problemResponse("Throttled.",
@@ -327,7 +326,7 @@ func schemas() object {
 
 		// Request bodies.
 		{"TokenObtainRequest", objectSchema("", []string{"email", "password"}, true,
-			member{"email", object{{"type", "string"}, {"format", "email"}}},
+			member{"email", object{{"type", "string"}, {"format", "email"}, {"example", "ada@example.com"}}},
 			member{"password", password("The account's password.")},
 		)},
 		{"TokenPair", objectSchema("SimpleJWT's token pair.", []string{"access"}, false,
@@ -343,7 +342,7 @@ func schemas() object {
 		)},
 		{"Empty", object{{"type", "object"}, {"description", "An empty object, `{}`."}, {"maxProperties", 0}}},
 		{"Registration", objectSchema("", []string{"email", "username", "password"}, true,
-			member{"email", object{{"type", "string"}, {"format", "email"}, {"maxLength", 254}}},
+			member{"email", object{{"type", "string"}, {"format", "email"}, {"maxLength", 254}, {"example", "ada@example.com"}}},
 			member{"username", schemaRef("Username")},
 			member{"password", newPassword},
 			member{"name", name},
@@ -365,8 +364,9 @@ func schemas() object {
 		)},
 		{"BlipCreate", objectSchema("", []string{"text"}, true,
 			member{"text", object{{"type", "string"}, {"minLength", 1}, {"maxLength", 280},
-				{"description", "1–280 Unicode code points after NFC and trimming; valid UTF-8; no control characters but newline."}}},
-			member{"reply_to", object{{"type", list{"string", "null"}}, {"format", "uuid"}, {"description", "Id of the blip replied to."}}},
+				{"description", "1–280 Unicode code points after NFC and trimming; valid UTF-8; no control characters but newline."},
+				{"example", "Hello, Blip!"}}},
+			member{"reply_to", object{{"type", list{"string", "null"}}, {"format", "uuid"}, {"description", "Id of the blip replied to; omit or null for a new thread."}, {"example", nil}}},
 		)},
 
 		// Platform.

@@ -53,9 +53,12 @@ func authenticate(logger *slog.Logger, accounts *blip.Accounts) func(http.Handle
 
 // usesUserAuth reports whether a path takes user tokens: the platform
 // endpoints do not (/metrics/ has its own Bearer token, probes and CSP
-// reports are anonymous by nature).
+// reports are anonymous by nature), nor do the token endpoints, which, like
+// SimpleJWT's views (authentication_classes = ()), ignore Authorization: a
+// client still sending its expired or revoked access token must be able to
+// log in and refresh.
 func usesUserAuth(path string) bool {
-	for _, p := range []string{"/metrics", "/health", "/csp-report"} {
+	for _, p := range []string{"/metrics", "/health", "/csp-report", "/api/token"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return false
 		}

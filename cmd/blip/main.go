@@ -57,6 +57,7 @@ commands:
   migrate [up|down|status]  apply, roll back one, or list database migrations
   check [--deploy]          validate the configuration (--deploy: production checklist)
   user create --email E --username U [--role user|moderator|admin] [--password-stdin]
+  health [--live]           probe the running server (for container health checks)
   flush-expired             delete expired and revoked sessions and old idempotency keys
   version                   print the version
 `
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return check(env, rest, stdout, stderr)
 	case "user":
 		return userCommand(ctx, env, rest, stdin, stdout, stderr)
+	case "health":
+		return health(ctx, env, rest, stdout, stderr)
 	case "flush-expired":
 		return flushExpired(ctx, env, stdout, stderr)
 	default:

@@ -10,6 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
 // Metrics holds Blip's Prometheus metrics (SPEC §8), registered on a
@@ -60,7 +63,7 @@ func NewMetrics(reg *prometheus.Registry, version string) *Metrics {
 		}, []string{"policy"}),
 		auth: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "blip_auth_events_total",
-			Help: "Authentication events (login_success, login_failure, refresh, refresh_reuse, logout, …).",
+			Help: "Authentication events (login, login_failed, refresh, refresh_reuse, logout, …).",
 		}, []string{"event"}),
 		csp: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "blip_csp_reports_total",
@@ -73,6 +76,7 @@ func NewMetrics(reg *prometheus.Registry, version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
 	})
 	buildInfo.Set(1)
+	m.presetLabels()
 	reg.MustRegister(
 		m.requests, m.duration, m.inFlight,
 		m.cache, m.rateLimit, m.auth, m.csp,
@@ -81,6 +85,28 @@ func NewMetrics(reg *prometheus.Registry, version string) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
+}
+
+// presetLabels creates the known series at zero, so that dashboards and
+// alerts (rate() of a refresh-reuse counter, say) see them before the first
+// event rather than an absent series.
+func (m *Metrics) presetLabels() {
+	for _, e := range []string{
+		blip.EventLogin, blip.EventLoginFailed, blip.EventRefresh, blip.EventRefreshReuse, blip.EventLogout,
+		blip.EventPasswordChange, blip.EventSuspended, blip.EventDeactivated, blip.EventSessionRevoked, blip.EventRegistered,
+	} {
+		m.auth.WithLabelValues(e)
+	}
+	for _, p := range []string{
+		ratelimit.PolicyAnon, ratelimit.PolicyUser, ratelimit.PolicyLogin,
+		ratelimit.PolicyRegister, ratelimit.PolicyRefresh, ratelimit.PolicyCSPReport,
+	} {
+		m.rateLimit.WithLabelValues(p)
+	}
+	for _, r := range []string{"hit", "miss", "error"} {
+		m.cache.WithLabelValues("blip", r)
+	}
+	m.csp.WithLabelValues("other")
 }
 
 // Handler returns the Prometheus text exposition of the registry, without
@@ -107,7 +133,7 @@ func (m *Metrics) CacheResult(cache, result string) {
 }
 
 // RateLimitRejected counts one request refused by the named throttle
-// policy ("anon", "user", "login", "register", "refresh", "csp_report").
+// policy ("anon", "user", "login", "register", "refresh", "csp-report").
 func (m *Metrics) RateLimitRejected(policy string) {
 	if m == nil {
 		return

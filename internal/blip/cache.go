@@ -11,6 +11,9 @@ import (
 // callers must fall back to the source of truth, never to a stale answer.
 type Cache interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
+	// GetMany returns the values of keys in order, nil for each miss, in
+	// one round trip.
+	GetMany(ctx context.Context, keys ...string) ([][]byte, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	Delete(ctx context.Context, keys ...string) error
 	// Incr atomically adds delta to an integer counter (created at 0 with

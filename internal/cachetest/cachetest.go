@@ -27,6 +27,7 @@ func Run(t *testing.T, newCache func(t *testing.T) blip.Cache) {
 	}{
 		{"GetSetMiss", testGetSetMiss},
 		{"Overwrite", testOverwrite},
+		{"GetMany", testGetMany},
 		{"TTLExpiry", testTTLExpiry},
 		{"NoTTL", testNoTTL},
 		{"DeleteMany", testDeleteMany},
@@ -307,5 +308,29 @@ func hammer(ctx context.Context, c blip.Cache, w, n int) error {
 func testPing(t *testing.T, c blip.Cache) {
 	if err := c.Ping(t.Context()); err != nil {
 		t.Fatalf("Ping: %v", err)
+	}
+}
+
+func testGetMany(t *testing.T, c blip.Cache) {
+	mustSet(t, c, "a", []byte("1"), long)
+	mustSet(t, c, "c", []byte{}, long)
+	if _, err := c.Incr(t.Context(), "n", 5, long); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetMany(t.Context(), "a", "b", "c", "n", "a")
+	if err != nil {
+		t.Fatalf("GetMany: %v", err)
+	}
+	want := [][]byte{[]byte("1"), nil, {}, []byte("5"), []byte("1")}
+	if len(got) != len(want) {
+		t.Fatalf("GetMany returned %d values, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if (got[i] == nil) != (want[i] == nil) || !bytes.Equal(got[i], want[i]) {
+			t.Errorf("GetMany[%d] = %q (nil %v), want %q (nil %v)", i, got[i], got[i] == nil, want[i], want[i] == nil)
+		}
+	}
+	if none, err := c.GetMany(t.Context()); err != nil || len(none) != 0 {
+		t.Errorf("GetMany() = %v, %v; want empty", none, err)
 	}
 }

@@ -61,6 +61,20 @@ func (c *Cache) Get(_ context.Context, key string) ([]byte, bool, error) {
 	return clone(e.value), true, nil
 }
 
+// GetMany returns copies of the values under keys, nil for each miss.
+func (c *Cache) GetMany(_ context.Context, keys ...string) ([][]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		if e, ok := c.lookup(k, now); ok {
+			out[i] = clone(e.value)
+		}
+	}
+	return out, nil
+}
+
 // Set stores a copy of value under key for ttl; ttl <= 0 means no expiry
 // (the entry still leaves under LRU pressure).
 func (c *Cache) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {

@@ -50,6 +50,28 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	return b, true, nil
 }
 
+// GetMany returns the values under keys in one MGET, nil for each miss.
+func (c *Cache) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = c.prefix + k
+	}
+	vals, err := c.rdb.MGet(ctx, full...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis cache: mget: %w", err)
+	}
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = []byte(s)
+		}
+	}
+	return out, nil
+}
+
 // Set stores value under key for ttl (SET … PX); ttl <= 0 means no expiry.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if value == nil {

@@ -50,12 +50,12 @@ func collectBlips(rows pgx.Rows, what string) ([]*blip.Blip, error) {
 	for rows.Next() {
 		b, err := scanBlip(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: %s: %w", what, err)
+			return nil, errorf("postgres: %s: %w", what, err)
 		}
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+		return nil, errorf("postgres: %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -71,6 +71,8 @@ var errReplay = errors.New("idempotency key already used")
 // finds the committed record and returns it. It fills b.Author and
 // normalises b's times to the stored precision.
 func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(b.ID) || !blip.ValidID(b.AuthorID) {
 		return nil, errors.New("postgres: create blip: invalid ID")
 	}
@@ -142,7 +144,7 @@ func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.Ide
 	case blip.ErrorCode(err) != blip.CodeInternal:
 		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("postgres: create blip: %w", err)
+		return nil, errorf("postgres: create blip: %w", err)
 	}
 	return nil, nil
 }
@@ -187,6 +189,8 @@ func (s *FeedStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*b
 }
 
 func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return nil, blipNotFound()
 	}
@@ -195,7 +199,7 @@ func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip,
 		return nil, blipNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: blip by id: %w", err)
+		return nil, errorf("postgres: blip by id: %w", err)
 	}
 	return b, nil
 }
@@ -203,6 +207,8 @@ func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip,
 // DeleteBlip soft-deletes a visible blip and takes it out of its author's
 // blips count and its parent's reply count; CodeNotFound.
 func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return blipNotFound()
 	}
@@ -228,13 +234,15 @@ func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) err
 		return err
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return fmt.Errorf("postgres: delete blip: %w", err)
+		return errorf("postgres: delete blip: %w", err)
 	}
 	return err
 }
 
 // UserBlips pages a user's visible blips newest first.
 func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -246,13 +254,15 @@ func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageR
 		WHERE b.author_id = $1 AND b.deleted_at IS NULL AND b.id < $2
 		ORDER BY b.id DESC LIMIT $3`, authorID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: user blips: %w", err)
+		return nil, errorf("postgres: user blips: %w", err)
 	}
 	return collectBlips(rows, "user blips")
 }
 
 // Replies pages a blip's visible replies oldest first.
 func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	after, err := afterBound(p.After)
 	if err != nil {
 		return nil, err
@@ -264,7 +274,7 @@ func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 		WHERE b.reply_to = $1 AND b.deleted_at IS NULL AND b.id > $2
 		ORDER BY b.id LIMIT $3`, blipID, after, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: replies: %w", err)
+		return nil, errorf("postgres: replies: %w", err)
 	}
 	return collectBlips(rows, "replies")
 }
@@ -274,6 +284,8 @@ func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 // (author_id, id DESC) partial index and merges those: the cost is bounded
 // by authors × page size, whatever the depth of the page.
 func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -283,7 +295,7 @@ func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequ
 	}
 	rows, err := s.db.pool.Query(ctx, timelineQuery, userID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: timeline: %w", err)
+		return nil, errorf("postgres: timeline: %w", err)
 	}
 	return collectBlips(rows, "timeline")
 }
@@ -313,6 +325,8 @@ const timelineQuery = `SELECT ` + blipColumns + `
 // Like records that the user likes a visible blip and bumps its count;
 // liking twice changes nothing. CodeNotFound for a missing or deleted blip.
 func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(blipID) || !blip.ValidID(userID) {
 		return false, blipNotFound()
 	}
@@ -355,7 +369,7 @@ func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 		return nil
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return false, fmt.Errorf("postgres: like: %w", err)
+		return false, errorf("postgres: like: %w", err)
 	}
 	return changed, err
 }
@@ -363,6 +377,8 @@ func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 // Unlike removes the user's like and drops the blip's count; unliking what
 // is not liked changes nothing.
 func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(blipID) || !blip.ValidID(userID) {
 		return false, nil
 	}
@@ -377,13 +393,15 @@ func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, er
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("postgres: unlike: %w", err)
+		return false, errorf("postgres: unlike: %w", err)
 	}
 	return changed, nil
 }
 
 // LikedBy reports which of blipIDs the user likes; absent keys are false.
 func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	out := map[string]bool{}
 	ids := validIDs(blipIDs)
 	if len(ids) == 0 || !blip.ValidID(userID) {
@@ -392,11 +410,11 @@ func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string
 	rows, err := s.db.pool.Query(ctx,
 		`SELECT blip_id FROM likes WHERE user_id = $1 AND blip_id = ANY($2)`, userID, ids)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: liked by: %w", err)
+		return nil, errorf("postgres: liked by: %w", err)
 	}
 	liked, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("postgres: liked by: %w", err)
+		return nil, errorf("postgres: liked by: %w", err)
 	}
 	for _, id := range liked {
 		out[id] = true
@@ -408,7 +426,7 @@ func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string
 func (s *FeedStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	tag, err := s.db.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, utc(cutoff))
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete idempotency keys: %w", err)
+		return 0, errorf("postgres: delete idempotency keys: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

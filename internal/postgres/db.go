@@ -19,6 +19,8 @@ import (
 const (
 	DefaultConnectTimeout   = 5 * time.Second
 	DefaultStatementTimeout = 15 * time.Second
+	DefaultOperationTimeout = 5 * time.Second
+	DefaultPingTimeout      = 2 * time.Second
 	DefaultConnMaxLifetime  = time.Hour
 	DefaultConnMaxIdleTime  = 5 * time.Minute
 	DefaultHealthCheck      = 15 * time.Second
@@ -38,6 +40,15 @@ type Options struct {
 	// connection: a runaway query is cancelled by the server even when the
 	// caller's context has no deadline. Negative disables it.
 	StatementTimeout time.Duration
+	// OperationTimeout bounds each store call on the client side: waiting
+	// for a pooled connection (and pinging it), connecting, every statement
+	// and the commit. It is what answers when the server stops answering
+	// without closing anything (a partition, a frozen host), where neither
+	// the connect nor the statement timeout applies, so that requests fail
+	// with 503 within seconds instead of hanging. Negative disables it.
+	// Maintenance calls (DeleteExpiredSessions, DeleteIdempotencyBefore)
+	// are bounded by StatementTimeout only.
+	OperationTimeout time.Duration
 	// Schema, when set, becomes every connection's search_path; tests use
 	// a fresh schema per run so that concurrent runs do not collide.
 	Schema string
@@ -45,8 +56,9 @@ type Options struct {
 
 // DB is a PostgreSQL connection pool. It is safe for concurrent use.
 type DB struct {
-	pool   *pgxpool.Pool
-	schema string
+	pool      *pgxpool.Pool
+	schema    string
+	opTimeout time.Duration // 0: unbounded
 }
 
 // Stats is a snapshot of the pool for metrics. Its fields match
@@ -81,6 +93,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg.MaxConnLifetimeJitter = cfg.MaxConnLifetime / 10
 	cfg.MaxConnIdleTime = orDefault(opts.ConnMaxIdleTime, DefaultConnMaxIdleTime)
 	cfg.HealthCheckPeriod = DefaultHealthCheck
+	// An idle connection is pinged before reuse; a dead peer that never
+	// answers must cost seconds, not the whole operation, before the pool
+	// tries the next connection.
+	cfg.PingTimeout = DefaultPingTimeout
 	if cfg.ConnConfig.ConnectTimeout == 0 || opts.ConnectTimeout > 0 {
 		cfg.ConnConfig.ConnectTimeout = orDefault(opts.ConnectTimeout, DefaultConnectTimeout)
 	}
@@ -104,6 +120,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
 	}
 	db := &DB{pool: pool, schema: opts.Schema}
+	if opts.OperationTimeout >= 0 {
+		db.opTimeout = orDefault(opts.OperationTimeout, DefaultOperationTimeout)
+	}
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -125,9 +144,19 @@ func (db *DB) Close() { db.pool.Close() }
 // timeout when a new connection must be made.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return errorf("postgres: ping: %w", err)
 	}
 	return nil
+}
+
+// bound returns ctx limited by the operation timeout; store calls on the
+// request path start with it so that no request waits on a silent database
+// longer than that (see Options.OperationTimeout).
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.opTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.opTimeout)
 }
 
 // Stats returns a snapshot of the pool's figures.
@@ -153,9 +182,10 @@ type querier interface {
 
 // inTx runs fn in a read-committed transaction and commits when it returns
 // nil. Writers lock rows in one order (blips before users, users by ID) so
-// that concurrent transactions cannot deadlock.
+// that concurrent transactions cannot deadlock. Connectivity failures, in
+// fn or at begin and commit, come back as CodeUnavailable (classify).
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
+	return classify(pgx.BeginFunc(ctx, db.pool, fn))
 }
 
 // SQLSTATE codes the stores map to domain errors.

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,6 +21,8 @@ func NewGraphStore(db *DB) *GraphStore { return &GraphStore{db: db} }
 // changes nothing. CodeNotFound when either user is missing, CodeInvalid
 // for following oneself.
 func (s *GraphStore) Follow(ctx context.Context, f *blip.Follow) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if f.FollowerID == f.FolloweeID {
 		return false, blip.Errorf(blip.CodeInvalid, "You cannot follow yourself.")
 	}
@@ -48,7 +49,7 @@ func (s *GraphStore) Follow(ctx context.Context, f *blip.Follow) (bool, error) {
 		return adjustFollowCounts(ctx, tx, f.FollowerID, f.FolloweeID, 1)
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return false, fmt.Errorf("postgres: follow: %w", err)
+		return false, errorf("postgres: follow: %w", err)
 	}
 	return changed, err
 }
@@ -78,6 +79,8 @@ func adjustFollowCounts(ctx context.Context, tx pgx.Tx, followerID, followeeID s
 // Unfollow removes the edge and drops both counts; unfollowing someone not
 // followed changes nothing.
 func (s *GraphStore) Unfollow(ctx context.Context, followerID, followeeID string) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(followerID) || !blip.ValidID(followeeID) {
 		return false, nil
 	}
@@ -91,7 +94,7 @@ func (s *GraphStore) Unfollow(ctx context.Context, followerID, followeeID string
 		return adjustFollowCounts(ctx, tx, followerID, followeeID, -1)
 	})
 	if err != nil {
-		return false, fmt.Errorf("postgres: unfollow: %w", err)
+		return false, errorf("postgres: unfollow: %w", err)
 	}
 	return changed, nil
 }
@@ -113,6 +116,8 @@ func (s *GraphStore) Following(ctx context.Context, userID string, p blip.PageRe
 }
 
 func (s *GraphStore) edges(ctx context.Context, what, query, userID string, p blip.PageRequest) ([]blip.FollowedUser, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -123,25 +128,27 @@ func (s *GraphStore) edges(ctx context.Context, what, query, userID string, p bl
 	}
 	rows, err := s.db.pool.Query(ctx, query, userID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+		return nil, errorf("postgres: %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var edgeID string
 		u, err := scanUser(rows, &edgeID)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: %s: %w", what, err)
+			return nil, errorf("postgres: %s: %w", what, err)
 		}
 		out = append(out, blip.FollowedUser{EdgeID: edgeID, User: u})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+		return nil, errorf("postgres: %s: %w", what, err)
 	}
 	return out, nil
 }
 
 // Follows reports which of userIDs the follower follows; absent keys are false.
 func (s *GraphStore) Follows(ctx context.Context, followerID string, userIDs []string) (map[string]bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	out := map[string]bool{}
 	ids := validIDs(userIDs)
 	if len(ids) == 0 || !blip.ValidID(followerID) {
@@ -150,11 +157,11 @@ func (s *GraphStore) Follows(ctx context.Context, followerID string, userIDs []s
 	rows, err := s.db.pool.Query(ctx,
 		`SELECT followee_id FROM follows WHERE follower_id = $1 AND followee_id = ANY($2)`, followerID, ids)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: follows: %w", err)
+		return nil, errorf("postgres: follows: %w", err)
 	}
 	followed, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("postgres: follows: %w", err)
+		return nil, errorf("postgres: follows: %w", err)
 	}
 	for _, id := range followed {
 		out[id] = true
@@ -164,17 +171,19 @@ func (s *GraphStore) Follows(ctx context.Context, followerID string, userIDs []s
 
 // FollowerIDs returns up to limit followers of userID, newest first.
 func (s *GraphStore) FollowerIDs(ctx context.Context, userID string, limit int) ([]string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(userID) {
 		return []string{}, nil
 	}
 	rows, err := s.db.pool.Query(ctx,
 		`SELECT follower_id FROM follows WHERE followee_id = $1 ORDER BY id DESC LIMIT $2`, userID, max(limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: follower ids: %w", err)
+		return nil, errorf("postgres: follower ids: %w", err)
 	}
 	ids, err := pgx.AppendRows([]string{}, rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("postgres: follower ids: %w", err)
+		return nil, errorf("postgres: follower ids: %w", err)
 	}
 	return ids, nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +41,8 @@ func sessionNotFound() error { return blip.Errorf(blip.CodeNotFound, "Session no
 // CreateSession inserts s, normalising its times to the stored precision.
 // CodeNotFound when s.UserID names no user.
 func (st *SessionStore) CreateSession(ctx context.Context, s *blip.Session) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(s.ID) || !blip.ValidID(s.UserID) {
 		return errors.New("postgres: create session: invalid ID")
 	}
@@ -57,13 +58,15 @@ func (st *SessionStore) CreateSession(ctx context.Context, s *blip.Session) erro
 	case hasCode(err, sqlstateUniqueViolation):
 		return blip.Errorf(blip.CodeConflict, "Session already exists.")
 	case err != nil:
-		return fmt.Errorf("postgres: create session: %w", err)
+		return errorf("postgres: create session: %w", err)
 	}
 	return nil
 }
 
 // SessionByID returns the session, revoked or not; CodeNotFound.
 func (st *SessionStore) SessionByID(ctx context.Context, id string) (*blip.Session, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return nil, sessionNotFound()
 	}
@@ -72,7 +75,7 @@ func (st *SessionStore) SessionByID(ctx context.Context, id string) (*blip.Sessi
 		return nil, sessionNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: session by id: %w", err)
+		return nil, errorf("postgres: session by id: %w", err)
 	}
 	return s, nil
 }
@@ -81,6 +84,8 @@ func (st *SessionStore) SessionByID(ctx context.Context, id string) (*blip.Sessi
 // whose WHERE clause holds every condition, so two concurrent refreshes
 // with the same token cannot both succeed.
 func (st *SessionStore) RotateSession(ctx context.Context, id, fromJTI, toJTI string, usedAt, expiresAt time.Time) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return blip.Errorf(blip.CodeTokenNotValid, "Token is invalid or expired")
 	}
@@ -89,7 +94,7 @@ func (st *SessionStore) RotateSession(ctx context.Context, id, fromJTI, toJTI st
 		WHERE id = $1 AND refresh_jti = $2 AND revoked_at IS NULL AND expires_at > $4`,
 		id, fromJTI, toJTI, utc(usedAt), utc(expiresAt))
 	if err != nil {
-		return fmt.Errorf("postgres: rotate session: %w", err)
+		return errorf("postgres: rotate session: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return blip.Errorf(blip.CodeTokenNotValid, "Token is invalid or expired")
@@ -100,13 +105,15 @@ func (st *SessionStore) RotateSession(ctx context.Context, id, fromJTI, toJTI st
 // RevokeSession marks the session revoked; revoking again keeps the first
 // time. CodeNotFound.
 func (st *SessionStore) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return sessionNotFound()
 	}
 	tag, err := st.db.pool.Exec(ctx,
 		`UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, utc(at))
 	if err != nil {
-		return fmt.Errorf("postgres: revoke session: %w", err)
+		return errorf("postgres: revoke session: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return sessionNotFound()
@@ -117,6 +124,8 @@ func (st *SessionStore) RevokeSession(ctx context.Context, id string, at time.Ti
 // RevokeUserSessions revokes the user's active sessions but exceptID and
 // returns the IDs it revoked.
 func (st *SessionStore) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	ids := []string{}
 	if !blip.ValidID(userID) {
 		return ids, nil
@@ -129,17 +138,19 @@ func (st *SessionStore) RevokeUserSessions(ctx context.Context, userID, exceptID
 		WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL AND expires_at > $3
 		RETURNING id`, userID, exceptID, utc(at))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: revoke user sessions: %w", err)
+		return nil, errorf("postgres: revoke user sessions: %w", err)
 	}
 	ids, err = pgx.AppendRows(ids, rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("postgres: revoke user sessions: %w", err)
+		return nil, errorf("postgres: revoke user sessions: %w", err)
 	}
 	return ids, nil
 }
 
 // ListSessions returns the user's sessions active at now, newest first.
 func (st *SessionStore) ListSessions(ctx context.Context, userID string, now time.Time) ([]*blip.Session, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	out := []*blip.Session{}
 	if !blip.ValidID(userID) {
 		return out, nil
@@ -148,18 +159,18 @@ func (st *SessionStore) ListSessions(ctx context.Context, userID string, now tim
 		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 		ORDER BY created_at DESC, id DESC`, userID, utc(now))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list sessions: %w", err)
+		return nil, errorf("postgres: list sessions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		s, err := scanSession(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: list sessions: %w", err)
+			return nil, errorf("postgres: list sessions: %w", err)
 		}
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list sessions: %w", err)
+		return nil, errorf("postgres: list sessions: %w", err)
 	}
 	return out, nil
 }
@@ -170,7 +181,7 @@ func (st *SessionStore) DeleteExpiredSessions(ctx context.Context, cutoff time.T
 	tag, err := st.db.pool.Exec(ctx,
 		`DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, utc(cutoff))
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
+		return 0, errorf("postgres: delete expired sessions: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,6 +54,8 @@ func scanUser(row pgx.Row, extra ...any) (*blip.User, error) {
 // CreateUser inserts u; CodeConflict when its email or username is taken,
 // case-insensitively. It normalises u's times to the stored precision.
 func (s *UserStore) CreateUser(ctx context.Context, u *blip.User) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(u.ID) {
 		return errors.New("postgres: create user: invalid ID")
 	}
@@ -70,7 +71,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u *blip.User) error {
 		if pe, ok := pgError(err); ok && pe.Code == sqlstateUniqueViolation {
 			return userConflict(pe.ConstraintName)
 		}
-		return fmt.Errorf("postgres: create user: %w", err)
+		return errorf("postgres: create user: %w", err)
 	}
 	u.FollowersCount, u.FollowingCount, u.BlipsCount = 0, 0, 0
 	return nil
@@ -93,6 +94,8 @@ func userNotFound() error { return blip.Errorf(blip.CodeNotFound, "User not foun
 
 // getUser runs a single-user query and maps no rows to CodeNotFound.
 func (s *UserStore) getUser(ctx context.Context, what, query string, arg string) (*blip.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !storable(arg) {
 		return nil, userNotFound()
 	}
@@ -101,7 +104,7 @@ func (s *UserStore) getUser(ctx context.Context, what, query string, arg string)
 		return nil, userNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: user by %s: %w", what, err)
+		return nil, errorf("postgres: user by %s: %w", what, err)
 	}
 	return u, nil
 }
@@ -127,6 +130,8 @@ func (s *UserStore) UserByUsername(ctx context.Context, username string) (*blip.
 // UpdateUser applies upd in one statement and returns the updated user;
 // CodeNotFound.
 func (s *UserStore) UpdateUser(ctx context.Context, id string, upd blip.UserUpdate, at time.Time) (*blip.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(id) {
 		return nil, userNotFound()
 	}
@@ -155,7 +160,7 @@ func (s *UserStore) UpdateUser(ctx context.Context, id string, upd blip.UserUpda
 		return nil, userNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: update user: %w", err)
+		return nil, errorf("postgres: update user: %w", err)
 	}
 	return u, nil
 }
@@ -177,6 +182,8 @@ func likePattern(q string) string {
 // ListUsers returns one offset page ordered by creation and the number of
 // users matching f.Query (a case-insensitive substring of username or email).
 func (s *UserStore) ListUsers(ctx context.Context, f blip.UserFilter) ([]*blip.User, int, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !storable(f.Query) {
 		return []*blip.User{}, 0, nil
 	}
@@ -185,25 +192,25 @@ func (s *UserStore) ListUsers(ctx context.Context, f blip.UserFilter) ([]*blip.U
 	var total int
 	err := s.db.pool.QueryRow(ctx, `SELECT count(*) FROM users u WHERE `+where, f.Query, pattern).Scan(&total)
 	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: list users: count: %w", err)
+		return nil, 0, errorf("postgres: list users: count: %w", err)
 	}
 	limit, offset := max(f.Limit, 0), max(f.Offset, 0)
 	rows, err := s.db.pool.Query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+`
 		ORDER BY u.created_at, u.id LIMIT $3 OFFSET $4`, f.Query, pattern, limit, offset)
 	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: list users: %w", err)
+		return nil, 0, errorf("postgres: list users: %w", err)
 	}
 	defer rows.Close()
 	users := []*blip.User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("postgres: list users: %w", err)
+			return nil, 0, errorf("postgres: list users: %w", err)
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("postgres: list users: %w", err)
+		return nil, 0, errorf("postgres: list users: %w", err)
 	}
 	return users, total, nil
 }

@@ -421,6 +421,21 @@ func TestE2E_adminSuspension(t *testing.T) {
 
 		wantProblem(t, admin.do("PATCH", "/api/v1/admin/users/01890000-0000-7000-8000-000000000000", map[string]any{"is_active": false}),
 			http.StatusNotFound, "not_found", "unknown user")
+		adminID := meID(t, c, adminAccess)
+		wantProblem(t, admin.do("PATCH", "/api/v1/admin/users/"+adminID, map[string]any{"is_active": false}),
+			http.StatusForbidden, "permission_denied", "admin suspending itself")
+		wantFields(t, admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"role": "overlord"}), "unknown role", "role")
+
+		// Promotion takes effect on the user's next request.
+		want(t, admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"role": "admin"}), http.StatusOK, "promote")
+		want(t, c.as(access2).do("GET", "/api/v1/admin/users", nil), http.StatusOK, "promoted user lists users")
+		want(t, admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"role": "user"}), http.StatusOK, "demote")
+		var last response
+		eventually(t, "demoted user loses admin access", func() bool {
+			last = c.as(access2).do("GET", "/api/v1/admin/users", nil)
+			return last.Status == http.StatusForbidden
+		})
+		wantProblem(t, last, http.StatusForbidden, "permission_denied", "demoted user")
 	})
 }
 
@@ -481,6 +496,11 @@ func TestE2E_deactivateAndSessions(t *testing.T) {
 			t.Errorf("after revocation the list has %d sessions: %s", len(results), r.Body)
 		}
 		wantProblem(t, c.as(accessA).do("DELETE", "/api/v1/me/sessions/"+sidB, nil), http.StatusNotFound, "not_found", "revoking twice")
+
+		// A caller may end its own current session.
+		own, _ := login(t, c, email, password)
+		want(t, c.as(own).do("DELETE", "/api/v1/me/sessions/"+claim(t, own, "sid"), nil), http.StatusNoContent, "revoke own session")
+		accessDies(t, c, own, "own revoked session's access token")
 
 		// Deactivation.
 		_, refreshA2 := login(t, c, email, password)
@@ -682,6 +702,8 @@ func TestE2E_registration(t *testing.T) {
 		// Login accepts the address however its domain is written.
 		login(t, c, "Mixed.Case@example.org", good)
 		login(t, c, "Mixed.Case@EXAMPLE.ORG", good)
+		// Uniqueness ignores case, so lookup does too.
+		login(t, c, "  mixed.case@example.org ", good)
 
 		for name, tc := range map[string][3]string{
 			"same email":                   {"Mixed.Case@example.org", "other_name1", good},

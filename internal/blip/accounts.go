@@ -32,6 +32,7 @@ type Accounts struct {
 	hasher   PasswordHasher
 	policy   PasswordPolicy
 	state    *authState
+	profiles *versioned // the feed's cached users, bumped on account changes
 	logger   *slog.Logger
 	onEvent  func(event string)
 	now      func() time.Time
@@ -64,10 +65,11 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	}
 	return &Accounts{
 		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
-		state:   &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
-		logger:  d.Logger,
-		onEvent: onEvent,
-		now:     now,
+		state:    &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
+		profiles: newVersioned(d.Cache, d.Logger, nil),
+		logger:   d.Logger,
+		onEvent:  onEvent,
+		now:      now,
 	}
 }
 
@@ -400,6 +402,7 @@ func (a *Accounts) UpdateProfile(ctx context.Context, p *Principal, in ProfileUp
 	if err != nil {
 		return nil, fmt.Errorf("accounts: update profile: %w", err)
 	}
+	a.profiles.bump(ctx, familyUser, u.ID)
 	return u, nil
 }
 
@@ -442,6 +445,7 @@ func (a *Accounts) invalidate(ctx context.Context, userID, keep string, upd User
 		return fmt.Errorf("accounts: invalidate tokens: %w", err)
 	}
 	a.state.remember(ctx, u)
+	a.profiles.bump(ctx, familyUser, u.ID)
 	ids, err := a.sessions.RevokeUserSessions(ctx, userID, keep, now)
 	if err != nil {
 		return fmt.Errorf("accounts: revoke sessions: %w", err)
@@ -571,6 +575,7 @@ func (a *Accounts) AdminUpdateUser(ctx context.Context, p *Principal, id string,
 		return nil, fmt.Errorf("accounts: admin update: %w", err)
 	}
 	a.state.remember(ctx, u)
+	a.profiles.bump(ctx, familyUser, u.ID)
 	return u, nil
 }
 

@@ -5,139 +5,333 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// feedCache keeps hot blips in the shared cache. Entries are versioned: a
-// write bumps the blip's version counter after the database commit, and
-// readers look up the data under the current version. A reader that loaded
-// the old row before the write can only store it under the old version, so
-// no reader after the write sees it: read-after-write holds on every
-// replica sharing the cache. Versions whose bump failed (cache unreachable)
-// are retried before this process reads from the cache again, and data
-// entries live only blipTTL, which bounds staleness if a process dies with
-// bumps pending. Rules and keys: docs/caching.md.
-type feedCache struct {
+// versioned is a read-through cache whose entries are invalidated by
+// bumping a version counter instead of deleting them.
+//
+// Every cached object has a counter key ("v:<family>:<id>"); its data lives
+// under "d:<family>:<id>:<version>". A write bumps the counter after the
+// database commit, and readers look the data up under the current version.
+// A reader that loaded the old row before the write can only store it under
+// the old version, so no read that starts after the write sees it: a read
+// after a write is fresh on every replica sharing the cache.
+//
+// If a bump fails (the cache is unreachable) the key is remembered and
+// retried before this process reads from the cache again; data entries live
+// only a short TTL, which bounds staleness if a process dies with bumps
+// pending. docs/caching.md lists the families, keys, TTLs and bump rules.
+type versioned struct {
 	cache   Cache
 	logger  *slog.Logger
 	onCache func(cache, result string)
 
 	mu      sync.Mutex
-	pending map[string]struct{} // version keys whose bump failed
+	pending map[string]struct{} // counter keys whose bump failed
 }
 
 const (
-	blipTTL        = 30 * time.Second
-	blipVersionTTL = 24 * time.Hour
-	maxPending     = 10000
+	versionTTL = 24 * time.Hour
+	maxPending = 10000
 )
 
-func newFeedCache(c Cache, logger *slog.Logger, onCache func(cache, result string)) *feedCache {
+func newVersioned(c Cache, logger *slog.Logger, onCache func(cache, result string)) *versioned {
 	if onCache == nil {
 		onCache = func(string, string) {}
 	}
-	return &feedCache{cache: c, logger: logger, onCache: onCache, pending: map[string]struct{}{}}
+	return &versioned{cache: c, logger: logger, onCache: onCache, pending: map[string]struct{}{}}
 }
 
-func blipVersionKey(id string) string { return "feed:bv:" + id }
+func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
-// cachedBlip is the cache representation of a blip.
-type cachedBlip struct {
-	ID         string    `json:"id"`
-	AuthorID   string    `json:"author_id"`
-	Text       string    `json:"text"`
-	ReplyTo    string    `json:"reply_to,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	LikeCount  int64     `json:"like_count"`
-	ReplyCount int64     `json:"reply_count"`
-	Author     Author    `json:"author"`
+func dataKey(family, id string, version int64, suffix string) string {
+	return "d:" + family + ":" + id + ":" + strconv.FormatInt(version, 10) + suffix
 }
 
-// blip returns a visible blip through the cache, loading it on a miss.
-func (c *feedCache) blip(ctx context.Context, id string, load func(context.Context, string) (*Blip, error)) (*Blip, error) {
-	if !c.flushPending(ctx) {
-		return c.loadBlip(ctx, id, load, "")
+// version returns the current version of an object, creating its counter
+// when missing. ok is false when the cache must not be used.
+func (v *versioned) version(ctx context.Context, family, id string) (int64, bool) {
+	if !v.flushPending(ctx) {
+		return 0, false
 	}
-	ver, err := c.cache.Incr(ctx, blipVersionKey(id), 0, blipVersionTTL)
+	key := versionKey(family, id)
+	ver, err := v.cache.Incr(ctx, key, 0, versionTTL)
 	if err == nil && ver == 0 {
 		// A new (or evicted) counter must not restart at a number whose data
 		// entry may still be cached: start it at the current time instead.
-		ver, err = c.cache.Incr(ctx, blipVersionKey(id), time.Now().UnixMicro(), blipVersionTTL)
+		ver, err = v.cache.Incr(ctx, key, time.Now().UnixMicro(), versionTTL)
 	}
 	if err != nil {
-		c.onCache("blip", "error")
-		return c.loadBlip(ctx, id, load, "")
+		v.onCache(family, "error")
+		v.logger.WarnContext(ctx, "cache read failed", slog.String("family", family), slog.Any("error", err))
+		return 0, false
 	}
-	key := "feed:b:" + id + ":" + strconv.FormatInt(ver, 10)
-	if raw, ok, err := c.cache.Get(ctx, key); err == nil && ok {
-		var cb cachedBlip
-		if json.Unmarshal(raw, &cb) == nil {
-			c.onCache("blip", "hit")
-			return &Blip{
-				ID: cb.ID, AuthorID: cb.AuthorID, Text: cb.Text, ReplyTo: cb.ReplyTo, CreatedAt: cb.CreatedAt,
-				LikeCount: cb.LikeCount, ReplyCount: cb.ReplyCount, Author: cb.Author,
-			}, nil
-		}
-	}
-	c.onCache("blip", "miss")
-	return c.loadBlip(ctx, id, load, key)
+	return ver, true
 }
 
-func (c *feedCache) loadBlip(ctx context.Context, id string, load func(context.Context, string) (*Blip, error), key string) (*Blip, error) {
-	b, err := load(ctx, id)
+// get looks an object up under key and decodes it into dst.
+func (v *versioned) get(ctx context.Context, family, key string, dst any) bool {
+	raw, ok, err := v.cache.Get(ctx, key)
+	if err == nil && ok && json.Unmarshal(raw, dst) == nil {
+		v.onCache(family, "hit")
+		return true
+	}
 	if err != nil {
-		return nil, storeErr("feed: blip", err)
+		v.onCache(family, "error")
+	} else {
+		v.onCache(family, "miss")
 	}
-	if key != "" {
-		raw, err := json.Marshal(cachedBlip{
-			ID: b.ID, AuthorID: b.AuthorID, Text: b.Text, ReplyTo: b.ReplyTo, CreatedAt: b.CreatedAt,
-			LikeCount: b.LikeCount, ReplyCount: b.ReplyCount, Author: b.Author,
-		})
-		if err == nil {
-			if err := c.cache.Set(ctx, key, raw, blipTTL); err != nil {
-				c.logger.WarnContext(ctx, "feed cache write failed", slog.Any("error", err))
-			}
-		}
-	}
-	return b, nil
+	return false
 }
 
-// blipChanged invalidates the cached copies of the given blips ("" ignored).
-func (c *feedCache) blipChanged(ctx context.Context, ids ...string) {
+// put stores val under key; failure only costs a later miss.
+func (v *versioned) put(ctx context.Context, key string, val any, ttl time.Duration) {
+	raw, err := json.Marshal(val)
+	if err != nil {
+		return
+	}
+	if err := v.cache.Set(ctx, key, raw, ttl); err != nil {
+		v.logger.WarnContext(ctx, "cache write failed", slog.Any("error", err))
+	}
+}
+
+// bump invalidates the cached copies of objects ("" IDs ignored).
+func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 	for _, id := range ids {
-		if id != "" {
-			c.bump(ctx, blipVersionKey(id))
+		if id == "" {
+			continue
 		}
-	}
-}
-
-// authorPosted and followChanged are the hooks for profile and timeline
-// caches; blips are read from the database for those today.
-func (c *feedCache) authorPosted(context.Context, string)          {}
-func (c *feedCache) followChanged(context.Context, string, string) {}
-
-func (c *feedCache) bump(ctx context.Context, key string) {
-	if _, err := c.cache.Incr(ctx, key, 1, blipVersionTTL); err != nil {
-		c.logger.WarnContext(ctx, "feed cache invalidation failed; will retry", slog.String("key", key), slog.Any("error", err))
-		c.mu.Lock()
-		if len(c.pending) < maxPending {
-			c.pending[key] = struct{}{}
+		key := versionKey(family, id)
+		if _, err := v.cache.Incr(ctx, key, 1, versionTTL); err != nil {
+			v.logger.WarnContext(ctx, "cache invalidation failed; will retry", slog.String("key", key), slog.Any("error", err))
+			v.mu.Lock()
+			if len(v.pending) < maxPending {
+				v.pending[key] = struct{}{}
+			}
+			v.mu.Unlock()
 		}
-		c.mu.Unlock()
 	}
 }
 
 // flushPending retries failed bumps and reports whether the cache may be
 // read: never while an invalidation of this process is still outstanding.
-func (c *feedCache) flushPending(ctx context.Context) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for key := range c.pending {
-		if _, err := c.cache.Incr(ctx, key, 1, blipVersionTTL); err != nil {
+func (v *versioned) flushPending(ctx context.Context) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for key := range v.pending {
+		if _, err := v.cache.Incr(ctx, key, 1, versionTTL); err != nil {
 			return false
 		}
-		delete(c.pending, key)
+		delete(v.pending, key)
 	}
 	return true
+}
+
+// Cache families and lifetimes.
+const (
+	familyBlip     = "blip"
+	familyUser     = "user"
+	familyTimeline = "timeline"
+
+	blipTTL     = 30 * time.Second
+	userTTL     = 30 * time.Second
+	timelineTTL = 30 * time.Second
+	// fanoutLimit bounds the timeline invalidations one post makes. An
+	// author with more followers bumps the shared celebrity epoch instead,
+	// which every timeline key includes.
+	fanoutLimit = 5000
+	epochID     = "celebrity"
+)
+
+// cachedBlip is the cache representation of a blip.
+type cachedBlip struct {
+	ID         string    `json:"id"`
+	AuthorID   string    `json:"a"`
+	Text       string    `json:"t"`
+	ReplyTo    string    `json:"r,omitempty"`
+	CreatedAt  time.Time `json:"c"`
+	LikeCount  int64     `json:"l"`
+	ReplyCount int64     `json:"n"`
+	Author     Author    `json:"u"`
+}
+
+func toCachedBlip(b *Blip) cachedBlip {
+	return cachedBlip{
+		ID: b.ID, AuthorID: b.AuthorID, Text: b.Text, ReplyTo: b.ReplyTo, CreatedAt: b.CreatedAt,
+		LikeCount: b.LikeCount, ReplyCount: b.ReplyCount, Author: b.Author,
+	}
+}
+
+func (cb cachedBlip) blip() *Blip {
+	return &Blip{
+		ID: cb.ID, AuthorID: cb.AuthorID, Text: cb.Text, ReplyTo: cb.ReplyTo, CreatedAt: cb.CreatedAt,
+		LikeCount: cb.LikeCount, ReplyCount: cb.ReplyCount, Author: cb.Author,
+	}
+}
+
+// feedCache applies versioned caching to the feed: blips by ID, users by
+// ID, and the ID lists of timeline pages.
+type feedCache struct {
+	*versioned
+	users UserStore
+	graph GraphStore
+}
+
+// blip returns a visible blip through the cache, loading it on a miss.
+func (c *feedCache) blip(ctx context.Context, id string, load func(context.Context, string) (*Blip, error)) (*Blip, error) {
+	ver, ok := c.version(ctx, familyBlip, id)
+	key := dataKey(familyBlip, id, ver, "")
+	var cb cachedBlip
+	if ok && c.get(ctx, familyBlip, key, &cb) {
+		return cb.blip(), nil
+	}
+	b, err := load(ctx, id)
+	if err != nil {
+		return nil, storeErr("feed: blip", err)
+	}
+	if ok {
+		c.put(ctx, key, toCachedBlip(b), blipTTL)
+	}
+	return b, nil
+}
+
+// blips returns the visible blips of ids in order, through the cache with
+// two round trips for the whole page; blips deleted since are left out.
+func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.Context, string) (*Blip, error)) ([]*Blip, error) {
+	out := make([]*Blip, 0, len(ids))
+	vkeys := make([]string, len(ids))
+	for i, id := range ids {
+		vkeys[i] = versionKey(familyBlip, id)
+	}
+	var vers [][]byte
+	if c.flushPending(ctx) {
+		var err error
+		if vers, err = c.cache.GetMany(ctx, vkeys...); err != nil {
+			vers = nil
+		}
+	}
+	dkeys := make([]string, 0, len(ids))
+	for i, id := range ids {
+		if vers != nil && vers[i] != nil {
+			if n, err := strconv.ParseInt(string(vers[i]), 10, 64); err == nil && n != 0 {
+				dkeys = append(dkeys, dataKey(familyBlip, id, n, ""))
+				continue
+			}
+		}
+		dkeys = append(dkeys, "")
+	}
+	var datas [][]byte
+	if vers != nil {
+		var err error
+		if datas, err = c.cache.GetMany(ctx, dkeys...); err != nil {
+			datas = nil
+		}
+	}
+	for i, id := range ids {
+		var cb cachedBlip
+		if datas != nil && datas[i] != nil && dkeys[i] != "" && json.Unmarshal(datas[i], &cb) == nil {
+			c.onCache(familyBlip, "hit")
+			out = append(out, cb.blip())
+			continue
+		}
+		b, err := c.blip(ctx, id, load)
+		if IsCode(err, CodeNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// cachedPage is a page of a list kept as IDs; the items are read through
+// their own cache so their counts are always current.
+type cachedPage struct {
+	IDs  []string `json:"ids"`
+	Next string   `json:"next"`
+}
+
+// timelineKey returns the data key of one timeline page, or ok=false.
+func (c *feedCache) timelineKey(ctx context.Context, userID string, req PageRequest) (string, bool) {
+	ver, ok := c.version(ctx, familyTimeline, userID)
+	if !ok {
+		return "", false
+	}
+	epoch, ok := c.version(ctx, familyTimeline, epochID)
+	if !ok {
+		return "", false
+	}
+	suffix := ":" + strconv.FormatInt(epoch, 10) + ":" + req.After + ":" + strconv.Itoa(req.Limit)
+	return dataKey(familyTimeline, userID, ver, suffix), true
+}
+
+// userID resolves a username to its user's ID. Usernames never change
+// owner, so the mapping is cached without versions.
+func (c *feedCache) userID(ctx context.Context, username string, load func(context.Context, string) (*User, error)) (string, error) {
+	key := "d:username:" + strings.ToLower(username)
+	if id, ok, err := c.cache.Get(ctx, key); err == nil && ok && ValidID(string(id)) {
+		return string(id), nil
+	}
+	u, err := load(ctx, username)
+	if err != nil {
+		return "", storeErr("feed: user", err)
+	}
+	if err := c.cache.Set(ctx, key, []byte(u.ID), versionTTL); err != nil {
+		c.logger.WarnContext(ctx, "cache write failed", slog.Any("error", err))
+	}
+	return u.ID, nil
+}
+
+// user returns a user by ID through the cache.
+func (c *feedCache) user(ctx context.Context, id string) (*User, error) {
+	ver, ok := c.version(ctx, familyUser, id)
+	key := dataKey(familyUser, id, ver, "")
+	var u User
+	if ok && c.get(ctx, familyUser, key, &u) {
+		return &u, nil
+	}
+	got, err := c.users.UserByID(ctx, id)
+	if err != nil {
+		return nil, storeErr("feed: user", err)
+	}
+	if ok {
+		safe := *got
+		safe.PasswordHash = "" // never copied out of the database
+		safe.Email = ""
+		c.put(ctx, key, safe, userTTL)
+	}
+	return got, nil
+}
+
+// authorPosted invalidates what a new or deleted blip of the author
+// changes: the author's profile counts, the author's own timeline and the
+// timelines of their followers (or, for a very followed author, all
+// timelines through the shared epoch).
+func (c *feedCache) authorPosted(ctx context.Context, authorID string) {
+	c.bump(ctx, familyUser, authorID)
+	c.bump(ctx, familyTimeline, authorID)
+	followers, err := c.graph.FollowerIDs(ctx, authorID, fanoutLimit)
+	if err != nil || len(followers) >= fanoutLimit {
+		// Unknown or too many followers: every timeline page goes stale.
+		c.bump(ctx, familyTimeline, epochID)
+		return
+	}
+	c.bump(ctx, familyTimeline, followers...)
+}
+
+// followChanged invalidates both users' profile counts and the follower's
+// timeline.
+func (c *feedCache) followChanged(ctx context.Context, followerID, followeeID string) {
+	c.bump(ctx, familyUser, followerID, followeeID)
+	c.bump(ctx, familyTimeline, followerID)
+}
+
+// blipChanged invalidates the cached copies of blips.
+func (c *feedCache) blipChanged(ctx context.Context, ids ...string) {
+	c.bump(ctx, familyBlip, ids...)
 }

@@ -65,7 +65,7 @@ func NewFeed(d FeedDeps) *Feed {
 	}
 	return &Feed{
 		blips: d.Blips, graph: d.Graph, users: d.Users, logger: d.Logger, now: now,
-		cache: newFeedCache(d.Cache, d.Logger, d.OnCache),
+		cache: &feedCache{versioned: newVersioned(d.Cache, d.Logger, d.OnCache), users: d.Users, graph: d.Graph},
 	}
 }
 
@@ -230,7 +230,32 @@ func (f *Feed) Timeline(ctx context.Context, p *Principal, req PageRequest) (Pag
 	if err := requireUser(p); err != nil {
 		return Page[FeedItem]{}, err
 	}
-	return f.page(ctx, p, req, func(r PageRequest) ([]*Blip, error) { return f.blips.Timeline(ctx, p.UserID, r) })
+	req.Limit = ClampLimit(req.Limit)
+	key, cacheable := f.cache.timelineKey(ctx, p.UserID, req)
+	var cp cachedPage
+	if cacheable && f.cache.get(ctx, familyTimeline, key, &cp) {
+		bs, err := f.cache.blips(ctx, cp.IDs, f.blips.BlipByID)
+		if err != nil {
+			return Page[FeedItem]{}, err
+		}
+		items, err := f.views(ctx, p, bs)
+		if err != nil {
+			return Page[FeedItem]{}, err
+		}
+		return Page[FeedItem]{Items: items, Next: cp.Next}, nil
+	}
+	page, err := f.page(ctx, p, req, func(r PageRequest) ([]*Blip, error) { return f.blips.Timeline(ctx, p.UserID, r) })
+	if err != nil {
+		return Page[FeedItem]{}, err
+	}
+	if cacheable {
+		ids := make([]string, len(page.Items))
+		for i, it := range page.Items {
+			ids[i] = it.ID
+		}
+		f.cache.put(ctx, key, cachedPage{IDs: ids, Next: page.Next}, timelineTTL)
+	}
+	return page, nil
 }
 
 // page fetches one item more than asked to learn whether a next page exists.
@@ -384,9 +409,13 @@ func (f *Feed) activeUser(ctx context.Context, username string) (*User, error) {
 	if !ValidUsername(username) {
 		return nil, notFound()
 	}
-	u, err := f.users.UserByUsername(ctx, username)
+	id, err := f.cache.userID(ctx, username, f.users.UserByUsername)
 	if err != nil {
-		return nil, storeErr("feed: user", err)
+		return nil, err
+	}
+	u, err := f.cache.user(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if !u.IsActive {
 		return nil, notFound()

@@ -1,0 +1,258 @@
+package blip_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/memory"
+	"github.com/blipsocial/blip/internal/sqlite"
+)
+
+// flakyCache is the real in-process cache with a switch that makes every
+// call fail, as an unreachable Redis does.
+type flakyCache struct {
+	*memory.Cache
+	down atomic.Bool
+}
+
+var errCacheDown = errors.New("cache down")
+
+func (c *flakyCache) Get(ctx context.Context, k string) ([]byte, bool, error) {
+	if c.down.Load() {
+		return nil, false, errCacheDown
+	}
+	return c.Cache.Get(ctx, k)
+}
+
+func (c *flakyCache) GetMany(ctx context.Context, ks ...string) ([][]byte, error) {
+	if c.down.Load() {
+		return nil, errCacheDown
+	}
+	return c.Cache.GetMany(ctx, ks...)
+}
+
+func (c *flakyCache) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	if c.down.Load() {
+		return errCacheDown
+	}
+	return c.Cache.Set(ctx, k, v, ttl)
+}
+
+func (c *flakyCache) Incr(ctx context.Context, k string, d int64, ttl time.Duration) (int64, error) {
+	if c.down.Load() {
+		return 0, errCacheDown
+	}
+	return c.Cache.Incr(ctx, k, d, ttl)
+}
+
+// feedFixture is a Feed and the users posting in it, over in-memory SQLite
+// and a cache that can be taken down.
+type feedFixture struct {
+	feed  *blip.Feed
+	cache *flakyCache
+	users blip.UserStore
+	alice *blip.Principal
+	bob   *blip.Principal
+}
+
+func newFeedFixture(t *testing.T) *feedFixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.Migrate(ctx, "up", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	fx := &feedFixture{cache: &flakyCache{Cache: memory.NewCache(0)}, users: sqlite.NewUserStore(db)}
+	fx.feed = blip.NewFeed(blip.FeedDeps{
+		Blips: sqlite.NewFeedStore(db), Graph: sqlite.NewGraphStore(db), Users: fx.users,
+		Cache: fx.cache, Logger: slog.New(slog.DiscardHandler),
+	})
+	mk := func(name string) *blip.Principal {
+		now := time.Now().UTC()
+		u := &blip.User{ID: blip.NewID(), Email: name + "@example.com", Username: name, PasswordHash: "x",
+			Role: blip.RoleUser, IsActive: true, CreatedAt: now, UpdatedAt: now}
+		if err := fx.users.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		return &blip.Principal{UserID: u.ID, Role: blip.RoleUser}
+	}
+	fx.alice, fx.bob = mk("alice"), mk("bob")
+	return fx
+}
+
+func (fx *feedFixture) post(t *testing.T, p *blip.Principal, text string) string {
+	t.Helper()
+	v, _, err := fx.feed.Post(context.Background(), p, blip.PostInput{Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
+func (fx *feedFixture) likes(t *testing.T, id string) int64 {
+	t.Helper()
+	v, err := fx.feed.Blip(context.Background(), nil, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.LikeCount
+}
+
+func TestFeedCache_readAfterWrite(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	id := fx.post(t, fx.alice, "hello")
+	if n := fx.likes(t, id); n != 0 { // now cached
+		t.Fatalf("like_count %d, want 0", n)
+	}
+	if err := fx.feed.Like(ctx, fx.bob, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := fx.likes(t, id); n != 1 {
+		t.Fatalf("like_count after like %d, want 1 (stale cache)", n)
+	}
+	if err := fx.feed.Delete(ctx, fx.alice, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.feed.Blip(ctx, nil, id); blip.ErrorCode(err) != blip.CodeNotFound {
+		t.Fatalf("deleted blip read: %v, want not_found", err)
+	}
+}
+
+// TestFeedCache_invalidationDuringOutage: a like made while the cache is
+// unreachable must not leave the pre-outage copy to be served afterwards.
+func TestFeedCache_invalidationDuringOutage(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	id := fx.post(t, fx.alice, "hello")
+	fx.likes(t, id) // cached with 0 likes
+	fx.cache.down.Store(true)
+	if err := fx.feed.Like(ctx, fx.bob, id); err != nil {
+		t.Fatalf("like during a cache outage: %v", err)
+	}
+	if n := fx.likes(t, id); n != 1 {
+		t.Fatalf("like_count during the outage %d, want 1 (from the database)", n)
+	}
+	fx.cache.down.Store(false)
+	if n := fx.likes(t, id); n != 1 {
+		t.Fatalf("like_count after the outage %d, want 1: a stale entry was served", n)
+	}
+}
+
+// TestFeedCache_evictedCounter: when a version counter is evicted, the data
+// entry of its old version must not be found again.
+func TestFeedCache_evictedCounter(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	id := fx.post(t, fx.alice, "hello")
+	fx.likes(t, id)
+	if err := fx.feed.Like(ctx, fx.bob, id); err != nil {
+		t.Fatal(err)
+	}
+	fx.likes(t, id) // cached with 1 like under the bumped version
+	if err := fx.cache.Delete(ctx, "v:blip:"+id); err != nil {
+		t.Fatal(err)
+	}
+	if err := fx.feed.Unlike(ctx, fx.bob, id); err != nil { // recreates the counter, bumped
+		t.Fatal(err)
+	}
+	if n := fx.likes(t, id); n != 0 {
+		t.Fatalf("like_count %d after unlike with an evicted counter, want 0", n)
+	}
+}
+
+func TestFeedCache_timelineFollowsWrites(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	old := fx.post(t, fx.bob, "bob before the follow")
+	timeline := func() []string {
+		t.Helper()
+		page, err := fx.feed.Timeline(ctx, fx.alice, blip.PageRequest{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]string, len(page.Items))
+		for i, it := range page.Items {
+			ids[i] = it.ID
+		}
+		return ids
+	}
+	if got := timeline(); len(got) != 0 { // cached empty
+		t.Fatalf("timeline before follow: %v", got)
+	}
+	if err := fx.feed.Follow(ctx, fx.alice, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if got := timeline(); len(got) != 1 || got[0] != old {
+		t.Fatalf("timeline after follow: %v, want the followee's earlier blip %s", got, old)
+	}
+	fresh := fx.post(t, fx.bob, "bob after the follow")
+	if got := timeline(); len(got) != 2 || got[0] != fresh {
+		t.Fatalf("timeline after followee posted: %v, want %s first", got, fresh)
+	}
+	if err := fx.feed.Like(ctx, fx.alice, fresh); err != nil {
+		t.Fatal(err)
+	}
+	page, err := fx.feed.Timeline(ctx, fx.alice, blip.PageRequest{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Items[0].LikeCount != 1 || page.Items[0].LikedByMe == nil || !*page.Items[0].LikedByMe {
+		t.Fatalf("cached timeline shows like_count %d liked_by_me %v, want 1 true", page.Items[0].LikeCount, page.Items[0].LikedByMe)
+	}
+	if err := fx.feed.Delete(ctx, fx.bob, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got := timeline(); len(got) != 1 || got[0] != old {
+		t.Fatalf("timeline after delete: %v, want only %s", got, old)
+	}
+	if err := fx.feed.Unfollow(ctx, fx.alice, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if got := timeline(); len(got) != 0 {
+		t.Fatalf("timeline after unfollow: %v, want empty", got)
+	}
+}
+
+func TestFeedCache_profileCounts(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	profile := func(name string) *blip.Profile {
+		t.Helper()
+		p, err := fx.feed.Profile(ctx, nil, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	profile("bob") // cached
+	if err := fx.feed.Follow(ctx, fx.alice, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if n := profile("bob").FollowersCount; n != 1 {
+		t.Fatalf("followers_count %d after follow, want 1", n)
+	}
+	id := fx.post(t, fx.bob, "hi")
+	if n := profile("bob").BlipsCount; n != 1 {
+		t.Fatalf("blips_count %d after post, want 1", n)
+	}
+	if err := fx.feed.Delete(ctx, fx.bob, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := profile("bob").BlipsCount; n != 0 {
+		t.Fatalf("blips_count %d after delete, want 0", n)
+	}
+	if profile("bob").PasswordHash != "" {
+		t.Fatal("a cached profile carries the password hash")
+	}
+}

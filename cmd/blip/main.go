@@ -58,6 +58,8 @@ commands:
   check [--deploy]          validate the configuration (--deploy: production checklist)
   user create --email E --username U [--role user|moderator|admin] [--password-stdin]
   health [--live]           probe the running server (for container health checks)
+  seed --users N --blips M [--follows K] [--likes L] [--password P]
+                            demo and benchmark data (seed_000001 …), re-runnable
   flush-expired             delete expired and revoked sessions and old idempotency keys
   version                   print the version
 `
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return userCommand(ctx, env, rest, stdin, stdout, stderr)
 	case "health":
 		return health(ctx, env, rest, stdout, stderr)
+	case "seed":
+		return seedCommand(ctx, env, rest, stdout, stderr)
 	case "flush-expired":
 		return flushExpired(ctx, env, stdout, stderr)
 	default:

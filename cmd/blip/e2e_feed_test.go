@@ -917,3 +917,110 @@ func TestE2E_etags(t *testing.T) {
 		wantProblem(t, r, http.StatusNotFound, "not_found", "If-None-Match * on a missing blip")
 	})
 }
+
+// feedRaw sends a bodiless request from any goroutine and returns its status.
+func feedRaw(hc *http.Client, method, url, token string) (int, error) {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// feedConcurrently sends n copies of a request at once and returns the
+// number of answers per status.
+func feedConcurrently(t *testing.T, n int, method, url, token string) map[int]int {
+	t.Helper()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	statuses := make([]int, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			statuses[i], errs[i] = feedRaw(hc, method, url, token)
+		})
+	}
+	close(start)
+	wg.Wait()
+	out := map[int]int{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("%s %s: %v", method, url, errs[i])
+		}
+		out[statuses[i]]++
+	}
+	return out
+}
+
+// TestE2E_concurrentWritesKeepCounts races idempotent writes and deletes
+// and checks that the counts they maintain stay exact.
+func TestE2E_concurrentWritesKeepCounts(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		al, bo, cy := newFeedActor(t, s), newFeedActor(t, s), newFeedActor(t, s)
+		anon := s.client()
+		id := feedPost(t, al.c, "raced", "")["id"].(string)
+		blipURL := s.URL + "/api/v1/blips/" + id
+		only := func(got map[int]int, status, n int, what string) {
+			t.Helper()
+			if got[status] != n || len(got) != 1 {
+				t.Fatalf("%s: statuses %v, want %d x %d", what, got, n, status)
+			}
+		}
+
+		only(feedConcurrently(t, 10, "PUT", blipURL+"/like", bo.access), 204, 10, "10 concurrent likes")
+		wantNum(t, feedGet(t, anon, "/api/v1/blips/"+id), "like_count", 1, "after 10 concurrent likes by one user")
+		only(feedConcurrently(t, 10, "DELETE", blipURL+"/like", bo.access), 204, 10, "10 concurrent unlikes")
+		wantNum(t, feedGet(t, anon, "/api/v1/blips/"+id), "like_count", 0, "after 10 concurrent unlikes")
+
+		var wg sync.WaitGroup
+		results := make([]map[int]int, 3)
+		for i, u := range []*feedActor{al, bo, cy} {
+			wg.Go(func() {
+				hc := &http.Client{Timeout: 30 * time.Second}
+				m := map[int]int{}
+				for range 3 {
+					st, err := feedRaw(hc, "PUT", blipURL+"/like", u.access)
+					if err != nil {
+						st = -1
+					}
+					m[st]++
+				}
+				results[i] = m
+			})
+		}
+		wg.Wait()
+		for i, m := range results {
+			only(m, 204, 3, fmt.Sprintf("likes of user %d", i))
+		}
+		wantNum(t, feedGet(t, anon, "/api/v1/blips/"+id), "like_count", 3, "three users liking concurrently")
+
+		followURL := s.URL + "/api/v1/users/" + al.name + "/follow"
+		only(feedConcurrently(t, 10, "PUT", followURL, bo.access), 204, 10, "10 concurrent follows")
+		m := feedGet(t, anon, "/api/v1/users/"+al.name)
+		wantNum(t, m, "followers_count", 1, "after 10 concurrent follows")
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+bo.name), "following_count", 1, "after 10 concurrent follows")
+		only(feedConcurrently(t, 10, "DELETE", followURL, bo.access), 204, 10, "10 concurrent unfollows")
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+al.name), "followers_count", 0, "after 10 concurrent unfollows")
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+bo.name), "following_count", 0, "after 10 concurrent unfollows")
+
+		reply := feedPost(t, bo.c, "reply", id)["id"].(string)
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+bo.name), "blips_count", 1, "bo before deletes")
+		got := feedConcurrently(t, 8, "DELETE", s.URL+"/api/v1/blips/"+reply, bo.access)
+		if got[204] != 1 || got[204]+got[404] != 8 {
+			t.Fatalf("8 concurrent deletes: statuses %v, want one 204 and 404s", got)
+		}
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+bo.name), "blips_count", 0, "blips_count after concurrent deletes")
+		wantNum(t, feedGet(t, anon, "/api/v1/blips/"+id), "reply_count", 0, "parent's reply_count after concurrent deletes")
+		wantNum(t, feedGet(t, anon, "/api/v1/users/"+al.name), "blips_count", 1, "al's blips_count")
+	})
+}

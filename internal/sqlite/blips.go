@@ -49,12 +49,12 @@ func collectBlips(rows *sql.Rows, what string) ([]*blip.Blip, error) {
 	for rows.Next() {
 		b, err := scanBlip(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+			return nil, errorf("sqlite: %s: %w", what, err)
 		}
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		return nil, errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -69,6 +69,8 @@ var errReplay = errors.New("idempotency key already used")
 // write connection, so a duplicate key always finds the committed record.
 // It fills b.Author and normalises b's times to the stored precision.
 func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.IdempotencyRecord) (*blip.IdempotencyRecord, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(b.ID) || !blip.ValidID(b.AuthorID) {
 		return nil, errors.New("sqlite: create blip: invalid ID")
 	}
@@ -146,7 +148,7 @@ func (s *FeedStore) CreateBlip(ctx context.Context, b *blip.Blip, idem *blip.Ide
 	case blip.ErrorCode(err) != blip.CodeInternal:
 		return nil, err
 	}
-	return nil, fmt.Errorf("sqlite: create blip: %w", err)
+	return nil, errorf("sqlite: create blip: %w", err)
 }
 
 // idempotencyRecord reads a key row; CodeConflict if it vanished meanwhile.
@@ -190,12 +192,14 @@ func (s *FeedStore) BlipByIDIncludingDeleted(ctx context.Context, id string) (*b
 }
 
 func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	b, err := scanBlip(s.db.read.QueryRowContext(ctx, query, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, blipNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: blip by id: %w", err)
+		return nil, errorf("sqlite: blip by id: %w", err)
 	}
 	return b, nil
 }
@@ -203,6 +207,8 @@ func (s *FeedStore) blipByID(ctx context.Context, id, query string) (*blip.Blip,
 // DeleteBlip soft-deletes a visible blip and takes it out of its author's
 // blips count and its parent's reply count; CodeNotFound.
 func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		var authorID string
 		var replyTo sql.NullString
@@ -225,13 +231,15 @@ func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) err
 		return err
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return fmt.Errorf("sqlite: delete blip: %w", err)
+		return errorf("sqlite: delete blip: %w", err)
 	}
 	return err
 }
 
 // UserBlips pages a user's visible blips newest first.
 func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -240,13 +248,15 @@ func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageR
 		WHERE b.author_id = ?1 AND b.deleted_at IS NULL AND b.id < ?2
 		ORDER BY b.id DESC LIMIT ?3`, authorID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: user blips: %w", err)
+		return nil, errorf("sqlite: user blips: %w", err)
 	}
 	return collectBlips(rows, "user blips")
 }
 
 // Replies pages a blip's visible replies oldest first.
 func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	after, err := afterBound(p.After)
 	if err != nil {
 		return nil, err
@@ -255,7 +265,7 @@ func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 		WHERE b.reply_to = ?1 AND b.deleted_at IS NULL AND b.id > ?2
 		ORDER BY b.id LIMIT ?3`, blipID, after, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: replies: %w", err)
+		return nil, errorf("sqlite: replies: %w", err)
 	}
 	return collectBlips(rows, "replies")
 }
@@ -265,6 +275,8 @@ func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 // order from the cursor and keeps those whose author qualifies: fine for
 // the embedded deployment's sizes.
 func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
@@ -274,7 +286,7 @@ func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequ
 			AND (b.author_id = ?1 OR b.author_id IN (SELECT f.followee_id FROM follows f WHERE f.follower_id = ?1))
 		ORDER BY b.id DESC LIMIT ?3`, userID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: timeline: %w", err)
+		return nil, errorf("sqlite: timeline: %w", err)
 	}
 	return collectBlips(rows, "timeline")
 }
@@ -282,6 +294,8 @@ func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequ
 // Like records that the user likes a visible blip and bumps its count;
 // liking twice changes nothing. CodeNotFound for a missing or deleted blip.
 func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Time) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var changed bool
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		var visible bool
@@ -310,7 +324,7 @@ func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 		return err
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return false, fmt.Errorf("sqlite: like: %w", err)
+		return false, errorf("sqlite: like: %w", err)
 	}
 	return changed, err
 }
@@ -318,6 +332,8 @@ func (s *FeedStore) Like(ctx context.Context, userID, blipID string, at time.Tim
 // Unlike removes the user's like and drops the blip's count; unliking what
 // is not liked changes nothing.
 func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var changed bool
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM likes WHERE user_id = ?1 AND blip_id = ?2`, userID, blipID)
@@ -332,13 +348,15 @@ func (s *FeedStore) Unlike(ctx context.Context, userID, blipID string) (bool, er
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: unlike: %w", err)
+		return false, errorf("sqlite: unlike: %w", err)
 	}
 	return changed, nil
 }
 
 // LikedBy reports which of blipIDs the user likes; absent keys are false.
 func (s *FeedStore) LikedBy(ctx context.Context, userID string, blipIDs []string) (map[string]bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	return inSet(ctx, s.db, "liked by",
 		`SELECT blip_id FROM likes WHERE user_id = ?1 AND blip_id IN (%s)`, userID, blipIDs)
 }
@@ -353,7 +371,7 @@ func inSet(ctx context.Context, db *DB, what, query, key string, ids []string) (
 		chunk := ids[:min(len(ids), 500)]
 		ids = ids[len(chunk):]
 		if err := inSetChunk(ctx, db, query, key, chunk, out); err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+			return nil, errorf("sqlite: %s: %w", what, err)
 		}
 	}
 	return out, nil
@@ -385,11 +403,11 @@ func inSetChunk(ctx context.Context, db *DB, query, key string, chunk []string, 
 func (s *FeedStore) DeleteIdempotencyBefore(ctx context.Context, cutoff time.Time) (int64, error) {
 	res, err := s.db.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?1`, fmtTime(cutoff))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete idempotency keys: %w", err)
+		return 0, errorf("sqlite: delete idempotency keys: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete idempotency keys: %w", err)
+		return 0, errorf("sqlite: delete idempotency keys: %w", err)
 	}
 	return n, nil
 }

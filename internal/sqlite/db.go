@@ -39,12 +39,23 @@ const Memory = ":memory:"
 // write lock before failing.
 const DefaultBusyTimeout = 5 * time.Second
 
+// DefaultOperationTimeout bounds each request-path store call; see
+// Options.OperationTimeout.
+const DefaultOperationTimeout = 10 * time.Second
+
 // Options tunes the database. Zero fields take defaults.
 type Options struct {
 	// MaxReadConns bounds the read-only pool (default max(4, NumCPU)).
 	MaxReadConns int
 	// BusyTimeout is SQLite's busy_timeout (default DefaultBusyTimeout).
 	BusyTimeout time.Duration
+	// OperationTimeout bounds each store call on the request path,
+	// including the wait for the single write connection, so that a write
+	// backlog answers 503 (CodeUnavailable) instead of queueing requests
+	// without limit (default DefaultOperationTimeout; negative disables).
+	// Maintenance calls (DeleteExpiredSessions, DeleteIdempotencyBefore)
+	// are not bounded.
+	OperationTimeout time.Duration
 	// Synchronous is "NORMAL" (default: survives process crashes) or
 	// "FULL" (also survives power loss, slower commits).
 	Synchronous string
@@ -53,8 +64,9 @@ type Options struct {
 // DB is an SQLite database: one write connection and a read pool. It is
 // safe for concurrent use.
 type DB struct {
-	write *sql.DB // exactly one connection
-	read  *sql.DB // read-only connections; the same as write for Memory
+	write     *sql.DB       // exactly one connection
+	read      *sql.DB       // read-only connections; the same as write for Memory
+	opTimeout time.Duration // 0: unbounded
 }
 
 // Stats is a snapshot of the connection pools for metrics. Its fields match
@@ -106,6 +118,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	db := &DB{write: write, read: write}
+	if opts.OperationTimeout >= 0 {
+		db.opTimeout = DefaultOperationTimeout
+		if opts.OperationTimeout > 0 {
+			db.opTimeout = opts.OperationTimeout
+		}
+	}
 	if err := db.write.PingContext(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -155,9 +173,18 @@ func (db *DB) Close() {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return errorf("sqlite: ping: %w", err)
 	}
 	return nil
+}
+
+// bound returns ctx limited by the operation timeout; store calls on the
+// request path start with it (see Options.OperationTimeout).
+func (db *DB) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.opTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.opTimeout)
 }
 
 // Stats returns a snapshot of both pools added together.
@@ -192,17 +219,18 @@ type scanner interface {
 
 // inTx runs fn in an IMMEDIATE transaction on the write connection and
 // commits when fn returns nil. Inside fn, use only tx: the write pool has a
-// single connection, which tx holds.
+// single connection, which tx holds. Failures of the database as a whole,
+// in fn or at begin and commit, come back as CodeUnavailable (classify).
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return classify(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the error from fn is the one that matters
-		return err
+		return classify(err)
 	}
-	return tx.Commit()
+	return classify(tx.Commit())
 }
 
 // sqliteCode returns the extended result code of a driver error, or 0.

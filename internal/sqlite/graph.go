@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/blipsocial/blip/internal/blip"
 )
@@ -21,6 +20,8 @@ func NewGraphStore(db *DB) *GraphStore { return &GraphStore{db: db} }
 // changes nothing. CodeNotFound when either user is missing, CodeInvalid
 // for following oneself.
 func (s *GraphStore) Follow(ctx context.Context, f *blip.Follow) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if f.FollowerID == f.FolloweeID {
 		return false, blip.Errorf(blip.CodeInvalid, "You cannot follow yourself.")
 	}
@@ -47,7 +48,7 @@ func (s *GraphStore) Follow(ctx context.Context, f *blip.Follow) (bool, error) {
 		return adjustFollowCounts(ctx, tx, f.FollowerID, f.FolloweeID, 1)
 	})
 	if err != nil && blip.ErrorCode(err) == blip.CodeInternal {
-		return false, fmt.Errorf("sqlite: follow: %w", err)
+		return false, errorf("sqlite: follow: %w", err)
 	}
 	return changed, err
 }
@@ -66,6 +67,8 @@ func adjustFollowCounts(ctx context.Context, tx *sql.Tx, followerID, followeeID 
 // Unfollow removes the edge and drops both counts; unfollowing someone not
 // followed changes nothing.
 func (s *GraphStore) Unfollow(ctx context.Context, followerID, followeeID string) (bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var changed bool
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2`, followerID, followeeID)
@@ -79,7 +82,7 @@ func (s *GraphStore) Unfollow(ctx context.Context, followerID, followeeID string
 		return adjustFollowCounts(ctx, tx, followerID, followeeID, -1)
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: unfollow: %w", err)
+		return false, errorf("sqlite: unfollow: %w", err)
 	}
 	return changed, nil
 }
@@ -101,13 +104,15 @@ func (s *GraphStore) Following(ctx context.Context, userID string, p blip.PageRe
 }
 
 func (s *GraphStore) edges(ctx context.Context, what, query, userID string, p blip.PageRequest) ([]blip.FollowedUser, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	before, err := beforeBound(p.After)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := s.db.read.QueryContext(ctx, query, userID, before, max(p.Limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		return nil, errorf("sqlite: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []blip.FollowedUser{}
@@ -115,40 +120,44 @@ func (s *GraphStore) edges(ctx context.Context, what, query, userID string, p bl
 		var edgeID string
 		u, err := scanUser(rows, &edgeID)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+			return nil, errorf("sqlite: %s: %w", what, err)
 		}
 		out = append(out, blip.FollowedUser{EdgeID: edgeID, User: u})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		return nil, errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil
 }
 
 // Follows reports which of userIDs the follower follows; absent keys are false.
 func (s *GraphStore) Follows(ctx context.Context, followerID string, userIDs []string) (map[string]bool, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	return inSet(ctx, s.db, "follows",
 		`SELECT followee_id FROM follows WHERE follower_id = ?1 AND followee_id IN (%s)`, followerID, userIDs)
 }
 
 // FollowerIDs returns up to limit followers of userID, newest first.
 func (s *GraphStore) FollowerIDs(ctx context.Context, userID string, limit int) ([]string, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	rows, err := s.db.read.QueryContext(ctx,
 		`SELECT follower_id FROM follows WHERE followee_id = ?1 ORDER BY id DESC LIMIT ?2`, userID, max(limit, 0))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: follower ids: %w", err)
+		return nil, errorf("sqlite: follower ids: %w", err)
 	}
 	defer rows.Close()
 	ids := []string{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: follower ids: %w", err)
+			return nil, errorf("sqlite: follower ids: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: follower ids: %w", err)
+		return nil, errorf("sqlite: follower ids: %w", err)
 	}
 	return ids, nil
 }

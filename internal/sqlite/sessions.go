@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/blipsocial/blip/internal/blip"
@@ -54,6 +53,8 @@ func tokenNotValid() error {
 // CreateSession inserts s, normalising its times to the stored precision.
 // CodeNotFound when s.UserID names no user.
 func (st *SessionStore) CreateSession(ctx context.Context, s *blip.Session) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(s.ID) {
 		return errors.New("sqlite: create session: invalid ID")
 	}
@@ -73,20 +74,22 @@ func (st *SessionStore) CreateSession(ctx context.Context, s *blip.Session) erro
 	case isUnique(err):
 		return blip.Errorf(blip.CodeConflict, "Session already exists.")
 	case err != nil:
-		return fmt.Errorf("sqlite: create session: %w", err)
+		return errorf("sqlite: create session: %w", err)
 	}
 	return nil
 }
 
 // SessionByID returns the session, revoked or not; CodeNotFound.
 func (st *SessionStore) SessionByID(ctx context.Context, id string) (*blip.Session, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	s, err := scanSession(st.db.read.QueryRowContext(ctx,
 		`SELECT `+sessionColumns+` FROM sessions WHERE id = ?1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, sessionNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: session by id: %w", err)
+		return nil, errorf("sqlite: session by id: %w", err)
 	}
 	return s, nil
 }
@@ -95,15 +98,17 @@ func (st *SessionStore) SessionByID(ctx context.Context, id string) (*blip.Sessi
 // whose WHERE clause holds every condition, so two concurrent refreshes
 // with the same token cannot both succeed.
 func (st *SessionStore) RotateSession(ctx context.Context, id, fromJTI, toJTI string, usedAt, expiresAt time.Time) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	res, err := st.db.write.ExecContext(ctx, `
 		UPDATE sessions SET refresh_jti = ?3, last_used_at = ?4, expires_at = ?5
 		WHERE id = ?1 AND refresh_jti = ?2 AND revoked_at IS NULL AND expires_at > ?4`,
 		id, fromJTI, toJTI, fmtTime(usedAt), fmtTime(expiresAt))
 	if err != nil {
-		return fmt.Errorf("sqlite: rotate session: %w", err)
+		return errorf("sqlite: rotate session: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: rotate session: %w", err)
+		return errorf("sqlite: rotate session: %w", err)
 	} else if n == 0 {
 		return tokenNotValid()
 	}
@@ -113,13 +118,15 @@ func (st *SessionStore) RotateSession(ctx context.Context, id, fromJTI, toJTI st
 // RevokeSession marks the session revoked; revoking again keeps the first
 // time. CodeNotFound.
 func (st *SessionStore) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	res, err := st.db.write.ExecContext(ctx,
 		`UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1`, id, fmtTime(at))
 	if err != nil {
-		return fmt.Errorf("sqlite: revoke session: %w", err)
+		return errorf("sqlite: revoke session: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: revoke session: %w", err)
+		return errorf("sqlite: revoke session: %w", err)
 	} else if n == 0 {
 		return sessionNotFound()
 	}
@@ -129,47 +136,51 @@ func (st *SessionStore) RevokeSession(ctx context.Context, id string, at time.Ti
 // RevokeUserSessions revokes the user's active sessions but exceptID and
 // returns the IDs it revoked.
 func (st *SessionStore) RevokeUserSessions(ctx context.Context, userID, exceptID string, at time.Time) ([]string, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	rows, err := st.db.write.QueryContext(ctx, `
 		UPDATE sessions SET revoked_at = ?3
 		WHERE user_id = ?1 AND id <> ?2 AND revoked_at IS NULL AND expires_at > ?3
 		RETURNING id`, userID, exceptID, fmtTime(at))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+		return nil, errorf("sqlite: revoke user sessions: %w", err)
 	}
 	defer rows.Close()
 	ids := []string{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+			return nil, errorf("sqlite: revoke user sessions: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+		return nil, errorf("sqlite: revoke user sessions: %w", err)
 	}
 	return ids, nil
 }
 
 // ListSessions returns the user's sessions active at now, newest first.
 func (st *SessionStore) ListSessions(ctx context.Context, userID string, now time.Time) ([]*blip.Session, error) {
+	ctx, cancel := st.db.bound(ctx)
+	defer cancel()
 	rows, err := st.db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
 		ORDER BY created_at DESC, id DESC`, userID, fmtTime(now))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list sessions: %w", err)
+		return nil, errorf("sqlite: list sessions: %w", err)
 	}
 	defer rows.Close()
 	out := []*blip.Session{}
 	for rows.Next() {
 		s, err := scanSession(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list sessions: %w", err)
+			return nil, errorf("sqlite: list sessions: %w", err)
 		}
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list sessions: %w", err)
+		return nil, errorf("sqlite: list sessions: %w", err)
 	}
 	return out, nil
 }
@@ -180,11 +191,11 @@ func (st *SessionStore) DeleteExpiredSessions(ctx context.Context, cutoff time.T
 	res, err := st.db.write.ExecContext(ctx,
 		`DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1`, fmtTime(cutoff))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+		return 0, errorf("sqlite: delete expired sessions: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
+		return 0, errorf("sqlite: delete expired sessions: %w", err)
 	}
 	return n, nil
 }

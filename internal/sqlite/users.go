@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,6 +74,8 @@ func userConflict(err error) error {
 // CreateUser inserts u; CodeConflict when its email or username is taken,
 // case-insensitively. It normalises u's times to the stored precision.
 func (s *UserStore) CreateUser(ctx context.Context, u *blip.User) error {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !blip.ValidID(u.ID) {
 		return errors.New("sqlite: create user: invalid ID")
 	}
@@ -90,7 +91,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u *blip.User) error {
 		if isUnique(err) {
 			return userConflict(err)
 		}
-		return fmt.Errorf("sqlite: create user: %w", err)
+		return errorf("sqlite: create user: %w", err)
 	}
 	u.FollowersCount, u.FollowingCount, u.BlipsCount = 0, 0, 0
 	return nil
@@ -98,6 +99,8 @@ func (s *UserStore) CreateUser(ctx context.Context, u *blip.User) error {
 
 // getUser runs a single-user query and maps no rows to CodeNotFound.
 func (s *UserStore) getUser(ctx context.Context, what, query, arg string) (*blip.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !storable(arg) {
 		return nil, userNotFound()
 	}
@@ -106,7 +109,7 @@ func (s *UserStore) getUser(ctx context.Context, what, query, arg string) (*blip
 		return nil, userNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: user by %s: %w", what, err)
+		return nil, errorf("sqlite: user by %s: %w", what, err)
 	}
 	return u, nil
 }
@@ -129,6 +132,8 @@ func (s *UserStore) UserByUsername(ctx context.Context, username string) (*blip.
 // UpdateUser applies upd in one statement and returns the updated user;
 // CodeNotFound.
 func (s *UserStore) UpdateUser(ctx context.Context, id string, upd blip.UserUpdate, at time.Time) (*blip.User, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	var role *string
 	if upd.Role != nil {
 		r := string(*upd.Role)
@@ -154,7 +159,7 @@ func (s *UserStore) UpdateUser(ctx context.Context, id string, upd blip.UserUpda
 		return nil, userNotFound()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: update user: %w", err)
+		return nil, errorf("sqlite: update user: %w", err)
 	}
 	return u, nil
 }
@@ -176,6 +181,8 @@ func likePattern(q string) string {
 // ListUsers returns one offset page ordered by creation and the number of
 // users matching f.Query (a case-insensitive substring of username or email).
 func (s *UserStore) ListUsers(ctx context.Context, f blip.UserFilter) ([]*blip.User, int, error) {
+	ctx, cancel := s.db.bound(ctx)
+	defer cancel()
 	if !storable(f.Query) {
 		return []*blip.User{}, 0, nil
 	}
@@ -184,25 +191,25 @@ func (s *UserStore) ListUsers(ctx context.Context, f blip.UserFilter) ([]*blip.U
 	var total int
 	err := s.db.read.QueryRowContext(ctx, `SELECT count(*) FROM users u WHERE `+where, f.Query, pattern).Scan(&total)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list users: count: %w", err)
+		return nil, 0, errorf("sqlite: list users: count: %w", err)
 	}
 	limit, offset := max(f.Limit, 0), max(f.Offset, 0)
 	rows, err := s.db.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+`
 		ORDER BY u.created_at, u.id LIMIT ?3 OFFSET ?4`, f.Query, pattern, limit, offset)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list users: %w", err)
+		return nil, 0, errorf("sqlite: list users: %w", err)
 	}
 	defer rows.Close()
 	users := []*blip.User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("sqlite: list users: %w", err)
+			return nil, 0, errorf("sqlite: list users: %w", err)
 		}
 		users = append(users, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list users: %w", err)
+		return nil, 0, errorf("sqlite: list users: %w", err)
 	}
 	return users, total, nil
 }

@@ -1,0 +1,82 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/blipsocial/blip/internal/blip"
+)
+
+// unavailableError marks a failure of the database as a whole, not of the
+// statement (SPEC §7a): to errors.As it is a *blip.Error with
+// CodeUnavailable, which the API answers with 503 and Retry-After, while
+// Unwrap still leads to the driver error for logs and errors.Is.
+type unavailableError struct {
+	code *blip.Error
+	err  error
+}
+
+func (e *unavailableError) Error() string   { return e.err.Error() + " (database unavailable)" }
+func (e *unavailableError) Unwrap() []error { return []error{e.code, e.err} }
+
+// unavailable wraps err, which must not be nil, as a CodeUnavailable error.
+func unavailable(err error) error {
+	return &unavailableError{
+		code: blip.Errorf(blip.CodeUnavailable, "The service is temporarily unavailable; retry shortly."),
+		err:  err,
+	}
+}
+
+// errorf is fmt.Errorf for store errors: when the wrapped error says the
+// database cannot serve requests right now, the result carries
+// CodeUnavailable (see classify). Every error a store returns from the
+// driver goes through it or through inTx.
+func errorf(format string, args ...any) error {
+	return classify(fmt.Errorf(format, args...))
+}
+
+// classify returns err marked unavailable when the database as a whole is
+// failing, and err unchanged otherwise: nil, errors already carrying a
+// *blip.Error (not found, conflict…), and every other failure (constraint
+// violations, corruption, bugs), which stays internal (500, logged).
+func classify(err error) error {
+	if err == nil || blip.ErrorCode(err) != blip.CodeInternal || !isUnavailable(err) {
+		return err
+	}
+	return unavailable(err)
+}
+
+// isUnavailable reports whether err is one of SQLite's "not now" failures:
+//
+//   - SQLITE_BUSY and SQLITE_LOCKED ("database is locked"): another process
+//     held the write lock past the busy timeout;
+//   - SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_NOMEM: the
+//     disk, the file system or memory failed us, which an operator fixes;
+//   - SQLITE_FULL: the disk is full. Chosen as unavailable rather than
+//     internal because nothing is wrong with the request and the same write
+//     succeeds once space is freed; clients back off on 503 + Retry-After
+//     instead of reporting a bug;
+//   - SQLITE_INTERRUPT and a context deadline: the operation timeout (or the
+//     caller's deadline) ran out waiting for the write connection or for a
+//     statement.
+//
+// A cancelled context is not: the client went away.
+func isUnavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch sqliteCode(err) & 0xff { // the primary result code of an extended one
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOMEM,
+		sqlite3.SQLITE_FULL,
+		sqlite3.SQLITE_INTERRUPT:
+		return true
+	}
+	return false
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -145,6 +146,55 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 				}
 			}
 			wantNum(t, feedGet(t, anonB, "/api/v1/users/"+al.name), "blips_count", 1, "blips_count on B right after a delete on A")
+		})
+
+		t.Run("idempotency across replicas", func(t *testing.T) {
+			body := map[string]any{"text": "posted once across replicas"}
+			first := alA.do("POST", "/api/v1/blips", body, "Idempotency-Key", "cross-replica")
+			want(t, first, http.StatusCreated, "POST on A")
+			replay := alB.do("POST", "/api/v1/blips", body, "Idempotency-Key", "cross-replica")
+			want(t, replay, http.StatusCreated, "replay on B")
+			if !bytes.Equal(replay.Body, first.Body) || replay.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("replay on B differs from A's first response:\n%s\n%s", replay.Body, first.Body)
+			}
+			wantProblem(t, alB.do("POST", "/api/v1/blips", map[string]any{"text": "other"}, "Idempotency-Key", "cross-replica"),
+				http.StatusUnprocessableEntity, "idempotency_key_reused", "reuse on B")
+
+			before := num(t, feedGet(t, anonB, "/api/v1/users/"+al.name), "blips_count")
+			const n = 10
+			statuses := make([]int, n)
+			bodies := make([][]byte, n)
+			errs := make([]error, n)
+			hc := &http.Client{}
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				base := sa.URL
+				if i%2 == 1 {
+					base = sb.URL
+				}
+				wg.Go(func() {
+					<-start
+					statuses[i], _, bodies[i], errs[i] = feedRawPost(hc, base, al.access, "cross-replica-race", `{"text":"raced across replicas"}`)
+				})
+			}
+			close(start)
+			wg.Wait()
+			ids := map[string]bool{}
+			for i := range n {
+				switch {
+				case errs[i] != nil:
+					t.Fatalf("request %d: %v", i, errs[i])
+				case statuses[i] == http.StatusCreated:
+					ids[response{Body: bodies[i]}.JSON(t)["id"].(string)] = true
+				case statuses[i] != http.StatusConflict:
+					t.Fatalf("request %d: status %d: %s", i, statuses[i], bodies[i])
+				}
+			}
+			if len(ids) != 1 {
+				t.Fatalf("concurrent duplicates on two replicas gave ids %v", ids)
+			}
+			wantNum(t, feedGet(t, anonB, "/api/v1/users/"+al.name), "blips_count", before+1, "after racing duplicates on two replicas")
 		})
 
 		if hits, ok := blipCacheHits(t, sb); metricsOK && ok {

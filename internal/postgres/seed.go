@@ -164,7 +164,9 @@ func (s *Seeder) InsertBlips(ctx context.Context, blips []*blip.Blip) error {
 // replies, writing only the rows whose counts differ. It locks the four
 // tables against writers for its duration (in the order the stores' own
 // transactions take them: likes, follows, blips, users), so that no
-// concurrent increment is lost between the count and the write.
+// concurrent increment is lost between the count and the write. Then it
+// refreshes the planner's statistics, which a bulk load leaves stale until
+// autovacuum comes by.
 func (s *Seeder) RecountAll(ctx context.Context) error {
 	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		// Counting a large table can outlast the pool's statement timeout.
@@ -184,6 +186,9 @@ func (s *Seeder) RecountAll(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: recount: %w", err)
+	}
+	if _, err := s.db.pool.Exec(ctx, `ANALYZE users, follows, blips, likes`); err != nil {
+		return fmt.Errorf("postgres: analyze: %w", err)
 	}
 	return nil
 }

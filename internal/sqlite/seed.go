@@ -202,7 +202,8 @@ func (s *Seeder) InsertBlips(ctx context.Context, blips []*blip.Blip) error {
 // RecountAll recomputes every stored count from the rows: users'
 // followers, following and visible blips, and visible blips' likes and
 // replies, writing only the rows whose counts differ. It runs in one write
-// transaction, so no other writer interleaves.
+// transaction, so no other writer interleaves. Then it lets SQLite refresh
+// the planner's statistics (PRAGMA optimize), which a bulk load leaves stale.
 func (s *Seeder) RecountAll(ctx context.Context) error {
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, recountBlips); err != nil {
@@ -215,6 +216,9 @@ func (s *Seeder) RecountAll(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: recount: %w", err)
+	}
+	if _, err := s.db.write.ExecContext(ctx, `PRAGMA optimize`); err != nil {
+		return fmt.Errorf("sqlite: optimize: %w", err)
 	}
 	return nil
 }

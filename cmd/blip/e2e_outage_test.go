@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,11 +23,14 @@ const outageBudget = 7 * time.Second
 
 // tcpProxy forwards a local port to a real server until the test cuts it
 // (listener and every connection closed, as when the server goes away) and
-// restores it (listening again on the same port).
+// restores it (listening again on the same port). While stalled it keeps
+// every connection open and forwards nothing, like a network partition or
+// a frozen host: no error ever arrives, only timeouts end the wait.
 type tcpProxy struct {
-	t      *testing.T
-	target string
-	addr   string
+	t       *testing.T
+	target  string
+	addr    string
+	stalled atomic.Bool
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -92,7 +96,7 @@ func (p *tcpProxy) pipe(client net.Conn) {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := src.Read(buf)
-			if n > 0 {
+			if n > 0 && !p.stalled.Load() {
 				if _, werr := dst.Write(buf[:n]); werr != nil {
 					return
 				}
@@ -265,6 +269,29 @@ func TestE2EOutage_database(t *testing.T) {
 	}
 	want(t, anon.do("GET", "/health/", nil), http.StatusOK, "/health/ after the outage")
 	want(t, anon.do("GET", "/api/v1/users/"+username+"/blips", nil), http.StatusOK, "list after the outage")
+
+	// A silent database (partition, frozen host): nothing is refused or
+	// reset, so only the bounded timeouts (operation 5s, health 2s) answer.
+	time.Sleep(1100 * time.Millisecond)
+	p.stalled.Store(true)
+	wantUnavailable(t, timed(t, author, "POST", "/api/v1/blips", map[string]string{"text": "into the void"}), "post to a silent database")
+	wantUnavailable(t, timed(t, anon, "GET", "/api/v1/users/"+username+"/blips", nil), "list from a silent database")
+	want(t, timed(t, anon, "GET", "/health/", nil), http.StatusServiceUnavailable, "/health/ with a silent database")
+	want(t, timed(t, anon, "GET", "/health/live", nil), http.StatusOK, "/health/live with a silent database")
+	p.stalled.Store(false)
+	p.cut() // the stalled connections lost bytes: drop them, as a real partition's end would
+	p.restore()
+	start = time.Now()
+	for {
+		r := author.do("POST", "/api/v1/blips", map[string]string{"text": "after the partition"})
+		if r.Status == http.StatusCreated {
+			break
+		}
+		if r.Status != http.StatusServiceUnavailable || time.Since(start) > 15*time.Second {
+			t.Fatalf("post after the partition: %d %s", r.Status, r.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func TestE2EOutage_redis(t *testing.T) {

@@ -312,3 +312,8 @@ func canonicalUint(s string) bool {
 	}
 	return true
 }
+
+// Saturated reports whether every worker is busy and the queue is full, so
+// that a hash started now would be refused: Login checks it before looking
+// the account up, which keeps a login flood cheap to turn away.
+func (h *Argon2id) Saturated() bool { return h.pool.full() }

@@ -131,6 +131,11 @@ func (p *hashPool) enqueue() bool {
 
 func (p *hashPool) release() { <-p.slots }
 
+// full reports whether a caller arriving now would be refused at once.
+func (p *hashPool) full() bool {
+	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.maxQueue
+}
+
 func (p *hashPool) stats() PoolStats {
 	return PoolStats{
 		Running:   len(p.slots),

@@ -132,6 +132,9 @@ func TestArgon2idPool_SaturatedFailsFast(t *testing.T) {
 	if st := h.PoolStats(); st.Running != workers {
 		t.Fatalf("PoolStats = %+v, want %d running", st, workers)
 	}
+	if !h.Saturated() {
+		t.Error("Saturated() = false with every worker busy and the queue full")
+	}
 
 	// Every kind of call is refused at once, and alike.
 	calls := []struct {
@@ -157,6 +160,7 @@ func TestArgon2idPool_SaturatedFailsFast(t *testing.T) {
 
 	// Freeing the workers lets every queued call finish, correctly.
 	open()
+	waitFor(t, "the pool to drain", func() bool { return !h.Saturated() })
 	for range workers + queue {
 		r := <-results
 		if r.err != nil || !r.ok {

@@ -156,6 +156,9 @@ func tokenNotValid() error { return Errorf(CodeTokenNotValid, "Token is invalid 
 // same hashing time as wrong passwords, and are refused alike (503
 // unavailable) when the hasher is overloaded.
 func (a *Accounts) Login(ctx context.Context, email, password string, client ClientInfo) (TokenPair, error) {
+	if a.hasher.Saturated() {
+		return TokenPair{}, Errorf(CodeUnavailable, "Too many login attempts are being processed; retry shortly.")
+	}
 	u, err := a.users.UserByEmail(ctx, NormalizeEmail(email))
 	if IsCode(err, CodeNotFound) {
 		if err := a.hasher.VerifyDummy(password); err != nil {

@@ -40,6 +40,10 @@ type PasswordHasher interface {
 	Hash(password string) (string, error)
 	Verify(password, encoded string) (ok, needsRehash bool, err error)
 	VerifyDummy(password string) error
+	// Saturated reports whether a verification started now would be
+	// refused for overload, so that a login flood is turned away before
+	// any per-account work.
+	Saturated() bool
 }
 
 // PasswordPolicy returns the reasons a new password is unacceptable for the

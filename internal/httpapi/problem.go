@@ -11,6 +11,10 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
+// statusClientClosedRequest is recorded when the client disconnected
+// before its answer was ready.
+const statusClientClosedRequest = 499
+
 // problemTypeBase prefixes every problem "type"; the fragment is the code.
 const problemTypeBase = "https://blip.dev/problems/"
 
@@ -52,6 +56,15 @@ type problem struct {
 // the request id and answered with a generic 500 that reveals nothing.
 func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code := blip.ErrorCode(err)
+	if code == blip.CodeInternal && r.Context().Err() != nil {
+		// The client went away and the work was cancelled with it: not a
+		// server fault, so no error log and no 5xx in the metrics. 499 is
+		// nginx's "client closed request"; nobody is left to read it.
+		logger.DebugContext(r.Context(), "request cancelled by the client",
+			slog.String("request_id", requestID(r.Context())), slog.Any("error", err))
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
 	status, ok := statusByCode[code]
 	if !ok {
 		status = http.StatusInternalServerError

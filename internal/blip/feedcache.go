@@ -186,7 +186,11 @@ func (c *feedCache) blip(ctx context.Context, id string, load func(context.Conte
 	key := dataKey(familyBlip, id, ver, "")
 	var cb cachedBlip
 	if ok && c.get(ctx, familyBlip, key, &cb) {
-		return cb.blip(), nil
+		b := cb.blip()
+		if err := c.withAuthors(ctx, []*Blip{b}); err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	b, err := load(ctx, id)
 	if err != nil {
@@ -230,11 +234,14 @@ func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.C
 			datas = nil
 		}
 	}
+	var hits []*Blip
 	for i, id := range ids {
 		var cb cachedBlip
 		if datas != nil && datas[i] != nil && dkeys[i] != "" && json.Unmarshal(datas[i], &cb) == nil {
 			c.onCache(familyBlip, "hit")
-			out = append(out, cb.blip())
+			b := cb.blip()
+			hits = append(hits, b)
+			out = append(out, b)
 			continue
 		}
 		b, err := c.blip(ctx, id, load)
@@ -246,7 +253,32 @@ func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.C
 		}
 		out = append(out, b)
 	}
+	if err := c.withAuthors(ctx, hits); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// withAuthors sets the author summary of blips read from the cache to the
+// author's current one. A blip's cached copy is not invalidated when its
+// author edits their name, but the author's user entry is (Accounts bumps
+// it), so reading the author through that entry keeps a rename visible on
+// the very next read, on every replica.
+func (c *feedCache) withAuthors(ctx context.Context, bs []*Blip) error {
+	authors := map[string]Author{}
+	for _, b := range bs {
+		a, ok := authors[b.AuthorID]
+		if !ok {
+			u, err := c.user(ctx, b.AuthorID)
+			if err != nil {
+				return err
+			}
+			a = Author{ID: u.ID, Username: u.Username, Name: u.Name}
+			authors[b.AuthorID] = a
+		}
+		b.Author = a
+	}
+	return nil
 }
 
 // cachedPage is a page of a list kept as IDs; the items are read through

@@ -128,6 +128,24 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 			wantIDs(t, feedList(t, boB, "/api/v1/timeline").ids(), []string{fresh, id}, "B's timeline after re-follow on A")
 		})
 
+		t.Run("rename", func(t *testing.T) {
+			for _, name := range []string{"Renamed On A", "Again"} {
+				feedGet(t, anonB, path)
+				feedGet(t, anonB, path)
+				feedList(t, boB, "/api/v1/timeline")
+				want(t, alA.do("PATCH", "/api/v1/me", map[string]any{"name": name}), http.StatusOK, "PATCH /me on A")
+				if got := feedGet(t, anonB, path)["author"].(map[string]any)["name"]; got != name {
+					t.Fatalf("B shows author name %q right after a rename on A, want %q", got, name)
+				}
+				if got := feedList(t, boB, "/api/v1/timeline").results[0]["author"].(map[string]any)["name"]; got != name {
+					t.Fatalf("B's timeline shows author name %q right after a rename on A, want %q", got, name)
+				}
+				if got := feedGet(t, anonB, "/api/v1/users/"+al.name)["name"]; got != name {
+					t.Fatalf("B's profile shows name %q right after a rename on A, want %q", got, name)
+				}
+			}
+		})
+
 		t.Run("delete", func(t *testing.T) {
 			tag := readB(anonB, 0, nil, "warm B before delete")
 			feedDo(t, alA, "DELETE", path, http.StatusNoContent)

@@ -1024,3 +1024,38 @@ func TestE2E_concurrentWritesKeepCounts(t *testing.T) {
 		wantNum(t, feedGet(t, anon, "/api/v1/users/"+al.name), "blips_count", 1, "al's blips_count")
 	})
 }
+
+// TestE2E_authorRenameIsFresh checks that a blip read (single or in a
+// timeline) shows its author's new name on the very next read after PATCH
+// /me, even when the blip was cached before.
+func TestE2E_authorRenameIsFresh(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		al, bo := newFeedActor(t, s), newFeedActor(t, s)
+		anon := s.client()
+		feedDo(t, bo.c, "PUT", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
+		id := feedPost(t, al.c, "by al", "")["id"].(string)
+		authorName := func(m map[string]any) any { return m["author"].(map[string]any)["name"] }
+		for i, name := range []string{"Al First", "Al Second", ""} {
+			// Warm every cached read path.
+			for range 2 {
+				feedGet(t, anon, "/api/v1/blips/"+id)
+				feedList(t, bo.c, "/api/v1/timeline")
+			}
+			r := al.c.do("PATCH", "/api/v1/me", map[string]any{"name": name})
+			want(t, r, http.StatusOK, "PATCH /me name")
+			if got := authorName(feedGet(t, anon, "/api/v1/blips/"+id)); got != name {
+				t.Fatalf("rename %d: GET blip shows author name %q, want %q", i, got, name)
+			}
+			if got := authorName(feedList(t, bo.c, "/api/v1/timeline").results[0]); got != name {
+				t.Fatalf("rename %d: timeline shows author name %q, want %q", i, got, name)
+			}
+			if got := authorName(feedList(t, anon, "/api/v1/users/"+al.name+"/blips").results[0]); got != name {
+				t.Fatalf("rename %d: user blips show author name %q, want %q", i, got, name)
+			}
+			if got := feedGet(t, anon, "/api/v1/users/"+al.name)["name"]; got != name {
+				t.Fatalf("rename %d: profile name %q, want %q", i, got, name)
+			}
+		}
+	})
+}

@@ -228,6 +228,27 @@ func page(item string) object {
 	)
 }
 
+// userRequired lists the members every user representation has.
+func userRequired() []string {
+	return []string{"id", "username", "name", "bio", "created_at", "followers_count", "following_count", "blips_count"}
+}
+
+// userProps are the members of the public profile, shared by User and Me
+// (written out in both rather than joined with allOf, which code
+// generators and Swagger UI render less clearly).
+func userProps(name, bio object) []member {
+	return []member{
+		{"id", schemaRef("ID")},
+		{"username", schemaRef("Username")},
+		{"name", name},
+		{"bio", bio},
+		{"created_at", dateTime("When the account was created.")},
+		{"followers_count", count("Users following this one.")},
+		{"following_count", count("Users this one follows.")},
+		{"blips_count", count("Blips posted and not deleted.")},
+	}
+}
+
 func schemas() object {
 	password := func(desc string) object {
 		return object{{"type", "string"}, {"format", "password"}, {"minLength", 1}, {"description", desc}}
@@ -248,29 +269,17 @@ func schemas() object {
 			{"description", "`moderator` may delete any blip; `admin` may do everything, including user administration."}}},
 
 		// Representations (SPEC §4).
-		{"User", objectSchema("A public profile.",
-			[]string{"id", "username", "name", "bio", "created_at", "followers_count", "following_count", "blips_count"}, false,
-			member{"id", schemaRef("ID")},
-			member{"username", schemaRef("Username")},
-			member{"name", name},
-			member{"bio", bio},
-			member{"created_at", dateTime("When the account was created.")},
-			member{"followers_count", count("Users following this one.")},
-			member{"following_count", count("Users this one follows.")},
-			member{"blips_count", count("Blips posted and not deleted.")},
-			member{"followed_by_me", typed("boolean", "Whether the caller follows this user; present only for an authenticated caller.")},
+		{"User", objectSchema("A public profile.", userRequired(), false,
+			append(userProps(name, bio),
+				member{"followed_by_me", typed("boolean", "Whether the caller follows this user; present only for an authenticated caller.")})...,
 		)},
-		{"Me", object{
-			{"description", "The caller's own profile: a user plus email, role and status."},
-			{"allOf", list{
-				schemaRef("User"),
-				objectSchema("", []string{"email", "role", "is_active"}, false,
-					member{"email", object{{"type", "string"}, {"format", "email"}}},
-					member{"role", schemaRef("Role")},
-					member{"is_active", typed("boolean", "False once deactivated or suspended.")},
-				),
-			}},
-		}},
+		{"Me", objectSchema("The caller's own profile (and a user as admins see it): the public profile plus email, role and status.",
+			append(userRequired(), "email", "role", "is_active"), false,
+			append(userProps(name, bio),
+				member{"email", object{{"type", "string"}, {"format", "email"}}},
+				member{"role", schemaRef("Role")},
+				member{"is_active", typed("boolean", "False once deactivated or suspended.")})...,
+		)},
 		{"AuthorSummary", objectSchema("The author of a blip.", []string{"id", "username", "name"}, false,
 			member{"id", schemaRef("ID")},
 			member{"username", schemaRef("Username")},

@@ -305,7 +305,8 @@ func operations() []operation {
 				"set as the `" + RefreshCookie + "` cookie; with `only` it is left out of the body.",
 			auth:    authNone,
 			body:    jsonBody("TokenObtainRequest", "The account's credentials."),
-			success: object{{"200", jsonResponse("Logged in.", schemaRef("TokenPair"), header("Set-Cookie"))}}},
+			success: object{{"200", jsonResponse("Logged in.", schemaRef("TokenPair"), header("Set-Cookie"))}},
+			errors:  []string{"401"}},
 		{method: "post", path: "/api/token/refresh/", id: "refreshToken", tag: "Tokens", summary: "Rotate the refresh token",
 			desc: "Returns a new access token and a new refresh token, which replaces the presented one; that one is " +
 				"revoked. Presenting an already-rotated refresh token is treated as theft: 401 `token_not_valid`, and " +

@@ -102,20 +102,20 @@ func realErrors(t *testing.T) map[string]error {
 }
 
 func TestClassify(t *testing.T) {
-	real := realErrors(t)
+	provoked := realErrors(t)
 	tests := []struct {
 		name string
 		err  error
 		want blip.Code
 	}{
-		{"busy", real["busy"], blip.CodeUnavailable},
-		{"full", real["full"], blip.CodeUnavailable},
-		{"cantopen", real["cantopen"], blip.CodeUnavailable},
-		{"interrupted", real["interrupted"], blip.CodeUnavailable},
+		{"busy", provoked["busy"], blip.CodeUnavailable},
+		{"full", provoked["full"], blip.CodeUnavailable},
+		{"cantopen", provoked["cantopen"], blip.CodeUnavailable},
+		{"interrupted", provoked["interrupted"], blip.CodeUnavailable},
 		{"deadline", context.DeadlineExceeded, blip.CodeUnavailable},
-		{"client gone", real["client gone"], blip.CodeInternal},
-		{"unique", real["unique"], blip.CodeInternal},
-		{"syntax", real["syntax"], blip.CodeInternal},
+		{"client gone", provoked["client gone"], blip.CodeInternal},
+		{"unique", provoked["unique"], blip.CodeInternal},
+		{"syntax", provoked["syntax"], blip.CodeInternal},
 		{"no rows", sql.ErrNoRows, blip.CodeInternal},
 		{"plain", errors.New("boom"), blip.CodeInternal},
 		{"not found kept", blip.Errorf(blip.CodeNotFound, "User not found."), blip.CodeNotFound},

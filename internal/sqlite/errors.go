@@ -59,11 +59,12 @@ func classify(err error) error {
 //     internal because nothing is wrong with the request and the same write
 //     succeeds once space is freed; clients back off on 503 + Retry-After
 //     instead of reporting a bug;
-//   - SQLITE_INTERRUPT and a context deadline: the operation timeout (or the
-//     caller's deadline) ran out waiting for the write connection or for a
-//     statement.
+//   - a context deadline: the operation timeout (or the caller's deadline)
+//     ran out waiting for the write connection or for a statement (the
+//     driver interrupts the statement and returns the context's error).
 //
-// A cancelled context is not: the client went away.
+// A cancelled context is not: the client went away, and the HTTP layer
+// records that as such rather than as an outage.
 func isUnavailable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
@@ -74,8 +75,7 @@ func isUnavailable(err error) bool {
 	switch sqliteCode(err) & 0xff { // the primary result code of an extended one
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
 		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOMEM,
-		sqlite3.SQLITE_FULL,
-		sqlite3.SQLITE_INTERRUPT:
+		sqlite3.SQLITE_FULL:
 		return true
 	}
 	return false

@@ -96,8 +96,9 @@ func realErrors(t *testing.T) map[string]error {
 		SELECT count(*) FROM c`).Scan(&n)
 
 	gone, cancel2 := context.WithCancel(ctx)
-	cancel2()
-	_, out["client gone"] = db.ExecContext(gone, "SELECT 1")
+	time.AfterFunc(50*time.Millisecond, cancel2)
+	out["client gone"] = db.QueryRowContext(gone, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+		SELECT count(*) FROM c`).Scan(&n)
 	return out
 }
 

@@ -21,8 +21,6 @@ import (
 	"github.com/blipsocial/blip/internal/auth"
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
-	"github.com/blipsocial/blip/internal/postgres"
-	"github.com/blipsocial/blip/internal/sqlite"
 )
 
 // defaultSeedPassword is every seeded user's password unless --password
@@ -85,13 +83,14 @@ func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout, 
 		fmt.Fprintf(stderr, "blip seed: %v\n%s", err, seedUsage)
 		return usageError{msg: err.Error()}
 	}
-	s, migrateUp, closeDB, err := openSeeder(ctx, cfg)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	defer closeDB()
+	defer db.close()
+	s := db.seeder
 	if cfg.AutoMigrate {
-		if err := migrateUp(ctx); err != nil {
+		if err := db.migrate(ctx, "up", io.Discard); err != nil {
 			return fmt.Errorf("auto-migrate: %w", err)
 		}
 	}
@@ -136,29 +135,6 @@ func (o seedOptions) check() error {
 		return errors.New("--password must not be empty")
 	}
 	return nil
-}
-
-// openSeeder opens the configured database's bulk loader; it returns the
-// loader, a function applying the migrations and one closing the database.
-func openSeeder(ctx context.Context, cfg config.Config) (seeder, func(context.Context) error, func(), error) {
-	switch cfg.DBEngine {
-	case "postgres":
-		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{MaxConns: 2})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		up := func(ctx context.Context) error { return db.Migrate(ctx, "up", io.Discard) }
-		return postgres.NewSeeder(db), up, db.Close, nil
-	case "sqlite":
-		path, _, _ := strings.Cut(cfg.SQLiteDSN(), "?")
-		db, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		up := func(ctx context.Context) error { return db.Migrate(ctx, "up", io.Discard) }
-		return sqlite.NewSeeder(db), up, db.Close, nil
-	}
-	return nil, nil, nil, fmt.Errorf("unknown database engine %q", cfg.DBEngine)
 }
 
 // newSeedRand returns a fast generator seeded from the system's random

@@ -26,7 +26,7 @@ func TestIDAt(t *testing.T) {
 		base.Add(2 * time.Microsecond),
 		base.Add(999 * time.Microsecond),
 		base.Add(time.Millisecond),
-		base.Add(time.Millisecond + 244*time.Nanosecond),
+		base.Add(time.Millisecond + 245*time.Nanosecond), // one 1/4096 ms step (244.1 ns) later
 		base.Add(time.Hour),
 		time.UnixMilli(1<<48 - 1).UTC(), // the last millisecond of 48 bits
 	}

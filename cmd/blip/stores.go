@@ -24,6 +24,7 @@ type database struct {
 	sessions blip.SessionStore
 	blips    blip.FeedStore
 	graph    blip.GraphStore
+	seeder   seeder // bulk loads for `blip seed`
 	pinger   blip.Pinger
 	migrate  func(ctx context.Context, cmd string, out io.Writer) error
 	stats    func() httpapi.PoolStats
@@ -42,7 +43,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		}
 		return &database{
 			users: postgres.NewUserStore(db), sessions: postgres.NewSessionStore(db),
-			blips: postgres.NewFeedStore(db), graph: postgres.NewGraphStore(db),
+			blips: postgres.NewFeedStore(db), graph: postgres.NewGraphStore(db), seeder: postgres.NewSeeder(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(sqlite.Stats(db.Stats())) },
 		}, nil
@@ -56,7 +57,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		}
 		return &database{
 			users: sqlite.NewUserStore(db), sessions: sqlite.NewSessionStore(db),
-			blips: sqlite.NewFeedStore(db), graph: sqlite.NewGraphStore(db),
+			blips: sqlite.NewFeedStore(db), graph: sqlite.NewGraphStore(db), seeder: sqlite.NewSeeder(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(db.Stats()) },
 		}, nil

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/blipsocial/blip/internal/apidocs"
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 )
@@ -91,7 +92,7 @@ func requireAuth(logger *slog.Logger, next http.Handler) http.Handler {
 
 // refreshCookieName names the cookie that carries the refresh token when
 // AUTH_COOKIE is both or only.
-const refreshCookieName = "blip_refresh"
+const refreshCookieName = apidocs.RefreshCookie
 
 // tokenCookies implements AUTH_COOKIE (SPEC §6).
 type tokenCookies struct {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/blipsocial/blip/internal/apidocs"
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/ratelimit"
@@ -35,6 +36,10 @@ func addRoutes(
 	rt.handle("GET /metrics/", handleMetrics(logger, cfg, metrics))
 	rt.handle("POST "+cspReportPath, th.route(ratelimit.PolicyCSPReport, handleCSPReport(logger, metrics.CSPReport)))
 	rt.handle("GET /.well-known/jwks.json", handleJWKS(logger, keys))
+	rt.handle("GET "+apidocs.SchemaPath, apidocs.SchemaHandler(health.version))
+	docs := apidocs.DocsHandler()
+	rt.handle("GET "+apidocs.DocsPath, docs)
+	rt.handle("GET "+apidocs.DocsPath+"{asset...}", docs)
 
 	// Tokens (SimpleJWT wire format).
 	rt.handle("POST /api/token/", th.route(ratelimit.PolicyLogin, handleTokenObtain(logger, maxBody, accounts, cookies, th)))

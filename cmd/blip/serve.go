@@ -22,6 +22,9 @@ import (
 	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
+// invalidationRetry is how often failed cache invalidations are retried.
+const invalidationRetry = 250 * time.Millisecond
+
 // app is everything serve and the administration commands share: the
 // stores, caches and domain services built from the configuration.
 type app struct {
@@ -142,6 +145,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err := a.metrics.RegisterPoolStats(a.db.stats); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	// A cache invalidation that failed during a Redis outage is retried as
+	// soon as Redis is back, whether or not a request comes along.
+	go a.feed.RetryInvalidations(ctx, invalidationRetry)
+	go a.accounts.RetryInvalidations(ctx, invalidationRetry)
 	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)
 	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens, a.limiter(logger))
 

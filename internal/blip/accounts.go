@@ -629,3 +629,9 @@ func truncate(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// RetryInvalidations is Feed.RetryInvalidations for the profile entries
+// that account changes invalidate.
+func (a *Accounts) RetryInvalidations(ctx context.Context, interval time.Duration) {
+	a.profiles.retryEvery(ctx, interval)
+}

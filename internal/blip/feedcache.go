@@ -20,56 +20,79 @@ import (
 // the old version, so no read that starts after the write sees it: a read
 // after a write is fresh on every replica sharing the cache.
 //
-// If a bump fails (the cache is unreachable) the key is remembered and
-// retried before this process reads from the cache again; data entries live
-// only a short TTL, which bounds staleness if a process dies with bumps
-// pending. docs/caching.md lists the families, keys, TTLs and bump rules.
+// Every data key also carries a global generation ("v:gen"). If a bump
+// fails (the cache is unreachable), the process stops reading from the
+// cache and, as soon as the cache answers again, bumps the generation
+// before anything else: that invalidates every entry at once, including
+// those other replicas could otherwise still serve after the outage. The
+// retry happens on this process's next cache use and on RetryInvalidations'
+// ticker. Data entries live only a short TTL, which bounds staleness if a
+// process dies with a bump pending. docs/caching.md lists the families,
+// keys, TTLs and bump rules.
 type versioned struct {
 	cache   Cache
 	logger  *slog.Logger
 	onCache func(cache, result string)
 
-	mu      sync.Mutex
-	pending map[string]struct{} // counter keys whose bump failed
+	mu    sync.Mutex
+	dirty bool // a bump failed: the generation must move before any read
 }
 
 const (
-	versionTTL = 24 * time.Hour
-	maxPending = 10000
+	versionTTL    = 24 * time.Hour
+	generationKey = "v:gen"
 )
 
 func newVersioned(c Cache, logger *slog.Logger, onCache func(cache, result string)) *versioned {
 	if onCache == nil {
 		onCache = func(string, string) {}
 	}
-	return &versioned{cache: c, logger: logger, onCache: onCache, pending: map[string]struct{}{}}
+	return &versioned{cache: c, logger: logger, onCache: onCache}
 }
 
 func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
-func dataKey(family, id string, version int64, suffix string) string {
-	return "d:" + family + ":" + id + ":" + strconv.FormatInt(version, 10) + suffix
+// stamp is the version part of a data key: the global generation and the
+// object's own counter.
+type stamp struct{ gen, ver int64 }
+
+func dataKey(family, id string, s stamp, suffix string) string {
+	return "d:" + family + ":" + id + ":" + strconv.FormatInt(s.gen, 10) + "." + strconv.FormatInt(s.ver, 10) + suffix
 }
 
-// version returns the current version of an object, creating its counter
-// when missing. ok is false when the cache must not be used.
-func (v *versioned) version(ctx context.Context, family, id string) (int64, bool) {
-	if !v.flushPending(ctx) {
-		return 0, false
+// parseCounter reads a counter value from GetMany; 0 when absent.
+func parseCounter(raw []byte) int64 {
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// version returns the current stamp of an object, creating its counter
+// when missing, in one round trip when it exists. ok is false when the
+// cache must not be used.
+func (v *versioned) version(ctx context.Context, family, id string) (stamp, bool) {
+	if !v.clean(ctx) {
+		return stamp{}, false
 	}
 	key := versionKey(family, id)
-	ver, err := v.cache.Incr(ctx, key, 0, versionTTL)
-	if err == nil && ver == 0 {
-		// A new (or evicted) counter must not restart at a number whose data
-		// entry may still be cached: start it at the current time instead.
-		ver, err = v.cache.Incr(ctx, key, time.Now().UnixMicro(), versionTTL)
+	vals, err := v.cache.GetMany(ctx, generationKey, key)
+	var s stamp
+	if err == nil {
+		s = stamp{gen: parseCounter(vals[0]), ver: parseCounter(vals[1])}
+		if s.ver == 0 {
+			// A new (or evicted) counter must not restart at a number whose
+			// data entry may still be cached: start it at the current time.
+			s.ver, err = v.cache.Incr(ctx, key, time.Now().UnixMicro(), versionTTL)
+		}
 	}
 	if err != nil {
 		v.onCache(family, "error")
 		v.logger.WarnContext(ctx, "cache read failed", slog.String("family", family), slog.Any("error", err))
-		return 0, false
+		return stamp{}, false
 	}
-	return ver, true
+	return s, true
 }
 
 // get looks an object up under key and decodes it into dst.
@@ -106,28 +129,46 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 		}
 		key := versionKey(family, id)
 		if _, err := v.cache.Incr(ctx, key, 1, versionTTL); err != nil {
-			v.logger.WarnContext(ctx, "cache invalidation failed; will retry", slog.String("key", key), slog.Any("error", err))
+			v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
+				slog.String("key", key), slog.Any("error", err))
 			v.mu.Lock()
-			if len(v.pending) < maxPending {
-				v.pending[key] = struct{}{}
-			}
+			v.dirty = true
 			v.mu.Unlock()
 		}
 	}
 }
 
-// flushPending retries failed bumps and reports whether the cache may be
-// read: never while an invalidation of this process is still outstanding.
-func (v *versioned) flushPending(ctx context.Context) bool {
+// clean reports whether the cache may be read. After a failed bump it first
+// moves the global generation, which succeeds only once the cache answers
+// again; until then this process reads from the database.
+func (v *versioned) clean(ctx context.Context) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for key := range v.pending {
-		if _, err := v.cache.Incr(ctx, key, 1, versionTTL); err != nil {
-			return false
-		}
-		delete(v.pending, key)
+	if !v.dirty {
+		return true
 	}
+	if _, err := v.cache.Incr(ctx, generationKey, 1, 0); err != nil {
+		return false
+	}
+	v.dirty = false
+	v.logger.InfoContext(ctx, "cache reachable again: generation bumped, older entries dropped")
 	return true
+}
+
+// retryEvery calls clean every interval until ctx ends, so that a process
+// that failed an invalidation moves the generation as soon as the cache is
+// back, even if it serves no request that uses the cache.
+func (v *versioned) retryEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			v.clean(ctx)
+		}
+	}
 }
 
 // Cache families and lifetimes.
@@ -206,12 +247,13 @@ func (c *feedCache) blip(ctx context.Context, id string, load func(context.Conte
 // two round trips for the whole page; blips deleted since are left out.
 func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.Context, string) (*Blip, error)) ([]*Blip, error) {
 	out := make([]*Blip, 0, len(ids))
-	vkeys := make([]string, len(ids))
-	for i, id := range ids {
-		vkeys[i] = versionKey(familyBlip, id)
+	vkeys := make([]string, 0, len(ids)+1)
+	vkeys = append(vkeys, generationKey)
+	for _, id := range ids {
+		vkeys = append(vkeys, versionKey(familyBlip, id))
 	}
 	var vers [][]byte
-	if c.flushPending(ctx) {
+	if c.clean(ctx) {
 		var err error
 		if vers, err = c.cache.GetMany(ctx, vkeys...); err != nil {
 			vers = nil
@@ -219,9 +261,9 @@ func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.C
 	}
 	dkeys := make([]string, 0, len(ids))
 	for i, id := range ids {
-		if vers != nil && vers[i] != nil {
-			if n, err := strconv.ParseInt(string(vers[i]), 10, 64); err == nil && n != 0 {
-				dkeys = append(dkeys, dataKey(familyBlip, id, n, ""))
+		if vers != nil {
+			if n := parseCounter(vers[i+1]); n != 0 {
+				dkeys = append(dkeys, dataKey(familyBlip, id, stamp{gen: parseCounter(vers[0]), ver: n}, ""))
 				continue
 			}
 		}
@@ -298,7 +340,7 @@ func (c *feedCache) timelineKey(ctx context.Context, userID string, req PageRequ
 	if !ok {
 		return "", false
 	}
-	suffix := ":" + strconv.FormatInt(epoch, 10) + ":" + req.After + ":" + strconv.Itoa(req.Limit)
+	suffix := ":" + strconv.FormatInt(epoch.ver, 10) + ":" + req.After + ":" + strconv.Itoa(req.Limit)
 	return dataKey(familyTimeline, userID, ver, suffix), true
 }
 

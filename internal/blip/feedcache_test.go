@@ -54,7 +54,10 @@ func (c *flakyCache) Incr(ctx context.Context, k string, d int64, ttl time.Durat
 // feedFixture is a Feed and the users posting in it, over in-memory SQLite
 // and a cache that can be taken down.
 type feedFixture struct {
-	feed  *blip.Feed
+	feed *blip.Feed
+	// replica returns another Feed over the same database and cache, as
+	// a second server process would have.
+	replica func() *blip.Feed
 	cache *flakyCache
 	users blip.UserStore
 	alice *blip.Principal
@@ -73,10 +76,13 @@ func newFeedFixture(t *testing.T) *feedFixture {
 		t.Fatal(err)
 	}
 	fx := &feedFixture{cache: &flakyCache{Cache: memory.NewCache(0)}, users: sqlite.NewUserStore(db)}
-	fx.feed = blip.NewFeed(blip.FeedDeps{
-		Blips: sqlite.NewFeedStore(db), Graph: sqlite.NewGraphStore(db), Users: fx.users,
-		Cache: fx.cache, Logger: slog.New(slog.DiscardHandler),
-	})
+	fx.replica = func() *blip.Feed {
+		return blip.NewFeed(blip.FeedDeps{
+			Blips: sqlite.NewFeedStore(db), Graph: sqlite.NewGraphStore(db), Users: fx.users,
+			Cache: fx.cache, Logger: slog.New(slog.DiscardHandler),
+		})
+	}
+	fx.feed = fx.replica()
 	mk := func(name string) *blip.Principal {
 		now := time.Now().UTC()
 		u := &blip.User{ID: blip.NewID(), Email: name + "@example.com", Username: name, PasswordHash: "x",
@@ -146,6 +152,41 @@ func TestFeedCache_invalidationDuringOutage(t *testing.T) {
 	fx.cache.down.Store(false)
 	if n := fx.likes(t, id); n != 1 {
 		t.Fatalf("like_count after the outage %d, want 1: a stale entry was served", n)
+	}
+}
+
+// TestFeedCache_outageAcrossReplicas: replica B cached a blip; during a
+// cache outage replica A likes it (its invalidation fails); once the cache
+// is back, B must not keep serving the old like count.
+func TestFeedCache_outageAcrossReplicas(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	a, b := fx.feed, fx.replica()
+	id := fx.post(t, fx.alice, "hello")
+	if v, err := b.Blip(ctx, nil, id); err != nil || v.LikeCount != 0 {
+		t.Fatalf("B's first read: %v, %v", v, err)
+	}
+	fx.cache.down.Store(true)
+	if err := a.Like(ctx, fx.bob, id); err != nil {
+		t.Fatalf("like during the outage: %v", err)
+	}
+	fx.cache.down.Store(false)
+	retry, stop := context.WithCancel(ctx)
+	defer stop()
+	go a.RetryInvalidations(retry, 10*time.Millisecond)
+	deadline := time.Now().Add(time.Second)
+	for {
+		v, err := b.Blip(ctx, nil, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.LikeCount == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica B still serves the pre-outage like count 1 s after the cache came back")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

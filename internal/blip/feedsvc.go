@@ -443,3 +443,10 @@ func storeErr(op string, err error) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// RetryInvalidations runs until ctx ends, retrying every interval a cache
+// invalidation that failed while the cache was unreachable (see
+// versioned.clean). serve runs it for the life of the process.
+func (f *Feed) RetryInvalidations(ctx context.Context, interval time.Duration) {
+	f.cache.retryEvery(ctx, interval)
+}

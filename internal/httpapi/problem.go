@@ -77,6 +77,15 @@ func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, e
 			slog.Any("error", err))
 		code = blip.CodeInternal
 	}
+	if status == http.StatusServiceUnavailable && code == blip.CodeUnavailable {
+		// The client sees a generic 503; the cause (a database or cache
+		// failure) must still reach the operator.
+		logger.WarnContext(r.Context(), "dependency unavailable",
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Any("error", err))
+	}
 	p := problem{
 		Type:      problemTypeBase + string(code),
 		Title:     http.StatusText(status),

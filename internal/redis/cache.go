@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -31,6 +34,39 @@ return v
 type Cache struct {
 	rdb    *goredis.Client
 	prefix string
+	// brokenUntil (Unix nanoseconds) makes calls fail at once for a short
+	// while after a connection failure: with Redis silent, every request
+	// would otherwise wait out a timeout per cache call before falling
+	// back to the database.
+	brokenUntil atomic.Int64
+}
+
+// breakerPause is how long calls fail fast after a connection failure.
+const breakerPause = time.Second
+
+// errBroken is returned while the breaker is open.
+var errBroken = errors.New("redis cache: unreachable (recent connection failure); failing fast")
+
+// check fails fast while the breaker is open.
+func (c *Cache) check() error {
+	if time.Now().UnixNano() < c.brokenUntil.Load() {
+		return errBroken
+	}
+	return nil
+}
+
+// observe opens the breaker on connection failures (not on misses, script
+// errors or a caller's own cancellation) and passes err through.
+func (c *Cache) observe(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, goredis.Nil) || ctx.Err() != nil {
+		return err
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, goredis.ErrPoolTimeout) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		c.brokenUntil.Store(time.Now().Add(breakerPause).UnixNano())
+	}
+	return err
 }
 
 // NewCache returns a cache storing key under prefix+key.
@@ -40,7 +76,11 @@ func NewCache(c *Client, prefix string) *Cache {
 
 // Get returns the value under key; a miss is (nil, false, nil).
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := c.check(); err != nil {
+		return nil, false, err
+	}
 	b, err := c.rdb.Get(ctx, c.prefix+key).Bytes()
+	err = c.observe(ctx, err)
 	if errors.Is(err, goredis.Nil) {
 		return nil, false, nil
 	}
@@ -60,8 +100,11 @@ func (c *Cache) GetMany(ctx context.Context, keys ...string) ([][]byte, error) {
 	for i, k := range keys {
 		full[i] = c.prefix + k
 	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	vals, err := c.rdb.MGet(ctx, full...).Result()
-	if err != nil {
+	if err := c.observe(ctx, err); err != nil {
 		return nil, fmt.Errorf("redis cache: mget: %w", err)
 	}
 	for i, v := range vals {
@@ -77,7 +120,10 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if value == nil {
 		value = []byte{}
 	}
-	if err := c.rdb.Set(ctx, c.prefix+key, value, redisTTL(ttl)).Err(); err != nil {
+	if err := c.check(); err != nil {
+		return err
+	}
+	if err := c.observe(ctx, c.rdb.Set(ctx, c.prefix+key, value, redisTTL(ttl)).Err()); err != nil {
 		return fmt.Errorf("redis cache: set: %w", err)
 	}
 	return nil
@@ -92,7 +138,10 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) error {
 	for i, k := range keys {
 		full[i] = c.prefix + k
 	}
-	if err := c.rdb.Del(ctx, full...).Err(); err != nil {
+	if err := c.check(); err != nil {
+		return err
+	}
+	if err := c.observe(ctx, c.rdb.Del(ctx, full...).Err()); err != nil {
 		return fmt.Errorf("redis cache: delete: %w", err)
 	}
 	return nil
@@ -105,18 +154,23 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 	if ttl > 0 {
 		ms = max(ttl.Milliseconds(), 1)
 	}
+	if err := c.check(); err != nil {
+		return 0, err
+	}
 	n, err := incrScript.Run(ctx, c.rdb, []string{c.prefix + key}, delta, ms).Int64()
-	if err != nil {
+	if err := c.observe(ctx, err); err != nil {
 		return 0, fmt.Errorf("redis cache: incr: %w", err)
 	}
 	return n, nil
 }
 
-// Ping checks that Redis answers.
+// Ping checks that Redis answers, whatever the breaker says; an answer
+// closes the breaker at once.
 func (c *Cache) Ping(ctx context.Context) error {
-	if err := c.rdb.Ping(ctx).Err(); err != nil {
+	if err := c.observe(ctx, c.rdb.Ping(ctx).Err()); err != nil {
 		return fmt.Errorf("redis cache: ping: %w", err)
 	}
+	c.brokenUntil.Store(0)
 	return nil
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +96,55 @@ func TestCache_Unreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("four calls on a dead server took %v, want fast failure", d)
+	}
+}
+
+// TestCache_failsFastWhenSilent: against a server that accepts connections
+// but never answers, the first call waits out its timeout and the next
+// ones fail at once for a while, so a silent Redis cannot add a timeout to
+// every cache call of every request.
+func TestCache_failsFastWhenSilent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	client, err := redis.Open(t.Context(), "redis://"+ln.Addr().String()+"/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	c := redis.NewCache(client, "silent:")
+	if _, _, err := c.Get(t.Context(), "k"); err == nil {
+		t.Fatal("Get against a silent server succeeded")
+	}
+	start := time.Now()
+	for range 5 {
+		if _, _, err := c.Get(t.Context(), "k"); err == nil {
+			t.Fatal("Get succeeded while the breaker is open")
+		}
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("5 calls after a timeout took %v; want them to fail fast", d)
 	}
 }

@@ -38,6 +38,7 @@ func blipCacheHits(t *testing.T, s *server) (float64, bool) {
 // TestE2E_cacheCoherenceAcrossReplicas writes on replica A and reads on
 // replica B right after, having warmed B's view first.
 func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		if !b.shared {
 			t.Skip("cache coherence across replicas needs a shared database and Redis: sqlite+memory is one process")
@@ -120,6 +121,14 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 			wantIDs(t, feedList(t, boB, "/api/v1/timeline").ids(), []string{fresh, id}, "B's timeline right after a post on A")
 			wantNum(t, profile(anonB, al), "blips_count", 2, "al's blips_count on B right after a post on A")
 			feedGet(t, anonB, "/api/v1/blips/"+fresh)
+			// Items of a cached timeline page carry current counts.
+			feedDo(t, boA, "PUT", "/api/v1/blips/"+fresh+"/like", http.StatusNoContent)
+			top := feedList(t, boB, "/api/v1/timeline").results[0]
+			if top["id"] != fresh || top["like_count"] != 1.0 || top["liked_by_me"] != true {
+				t.Fatalf("B's timeline right after a like on A: %v", top)
+			}
+			feedDo(t, boA, "DELETE", "/api/v1/blips/"+fresh+"/like", http.StatusNoContent)
+			wantNum(t, feedList(t, boB, "/api/v1/timeline").results[0], "like_count", 0, "B's timeline right after an unlike on A")
 
 			feedDo(t, boA, "DELETE", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
 			wantIDs(t, feedList(t, boB, "/api/v1/timeline").ids(), []string{}, "B's timeline right after an unfollow on A")

@@ -162,6 +162,7 @@ func wantWalk(t *testing.T, got, originals, concurrent []string, newestFirst boo
 // TestE2E_paginationUnderConcurrentWrites walks a user's blips, a timeline
 // and a reply thread with limit=10 while another goroutine posts.
 func TestE2E_paginationUnderConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := startServer(t, b, nil)
 		al, bo, cy := newFeedActor(t, s), newFeedActor(t, s), newFeedActor(t, s)
@@ -220,6 +221,7 @@ func mustAll(t *testing.T, c *client, path string) []map[string]any {
 
 // TestE2E_followListPagination walks follower and following lists.
 func TestE2E_followListPagination(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := startServer(t, b, nil)
 		al := newFeedActor(t, s)
@@ -268,6 +270,7 @@ func flip(s string, i int) string {
 // TestE2E_hostileCursorsAndLimits sends forged, edited and foreign cursors
 // and bad limits: all 400 invalid, never 500.
 func TestE2E_hostileCursorsAndLimits(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := startServer(t, b, nil)
 		al, bo := newFeedActor(t, s), newFeedActor(t, s)
@@ -370,6 +373,7 @@ func TestE2E_hostileCursorsAndLimits(t *testing.T) {
 // TestE2E_nextLinkHost checks that next links use the request's own host
 // and ignore forwarded headers from an untrusted peer.
 func TestE2E_nextLinkHost(t *testing.T) {
+	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := startServer(t, b, nil)
 		al := newFeedActor(t, s)

@@ -38,7 +38,7 @@ func (h *busyHasher) Verify(password, _ string) (bool, bool, error) {
 	return password == "right password", false, nil
 }
 func (h *busyHasher) VerifyDummy(string) error { return h.err() }
-func (h *busyHasher) Saturated() bool           { return false } // refusals come from Verify here
+func (h *busyHasher) Saturated() bool          { return false } // refusals come from Verify here
 
 // TestLogin_BusyHasherRefusesAlike checks that when the password hasher
 // refuses work, an unknown email and a wrong password get the same error,

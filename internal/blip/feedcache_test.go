@@ -58,10 +58,10 @@ type feedFixture struct {
 	// replica returns another Feed over the same database and cache, as
 	// a second server process would have.
 	replica func() *blip.Feed
-	cache *flakyCache
-	users blip.UserStore
-	alice *blip.Principal
-	bob   *blip.Principal
+	cache   *flakyCache
+	users   blip.UserStore
+	alice   *blip.Principal
+	bob     *blip.Principal
 }
 
 func newFeedFixture(t *testing.T) *feedFixture {

@@ -18,7 +18,7 @@ BLIP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test test-integration lint vuln fmt build bench seed \
+.PHONY: help run test test-integration test-load lint vuln fmt build bench seed \
 	docker-up docker-down monitoring-up monitoring-down ci clean
 
 help: ## List the targets
@@ -33,6 +33,9 @@ test: ## Run every test with the race detector (CI runs exactly this)
 test-integration: ## Run the tests against local PostgreSQL and Redis; fail if unreachable
 	BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
 		BLIP_TEST_REQUIRE_SERVICES=1 $(GO) test -race -count=1 ./...
+
+test-load: ## The login-flood latency test (needs an otherwise idle machine)
+	BLIP_TEST_LOAD=1 $(GO) test -count=1 -run 'TestLoginFlood' -v ./cmd/blip
 
 lint: ## golangci-lint (installs the pinned version into GOBIN when missing)
 	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version | grep -q '$(GOLANGCI_LINT_VERSION:v%=%)' || \

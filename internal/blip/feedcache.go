@@ -279,7 +279,9 @@ func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.C
 	var hits []*Blip
 	for i, id := range ids {
 		var cb cachedBlip
-		if datas != nil && datas[i] != nil && dkeys[i] != "" && json.Unmarshal(datas[i], &cb) == nil {
+		// datas is nil (cache skipped or failed) or holds one entry per
+		// key; the length check covers both, and a short answer too.
+		if i < len(datas) && datas[i] != nil && dkeys[i] != "" && json.Unmarshal(datas[i], &cb) == nil {
 			c.onCache(familyBlip, "hit")
 			b := cb.blip()
 			hits = append(hits, b)

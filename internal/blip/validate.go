@@ -47,8 +47,8 @@ func validEmail(s string) bool {
 }
 
 // cleanShortText validates a free-text profile field: valid UTF-8, no control
-// characters except newline, at most max code points after trimming.
-func cleanShortText(s string, max int) (string, bool) {
+// characters except newline, at most maxRunes code points after trimming.
+func cleanShortText(s string, maxRunes int) (string, bool) {
 	if !utf8.ValidString(s) {
 		return "", false
 	}
@@ -58,5 +58,5 @@ func cleanShortText(s string, max int) (string, bool) {
 			return "", false
 		}
 	}
-	return s, utf8.RuneCountInString(s) <= max
+	return s, utf8.RuneCountInString(s) <= maxRunes
 }

@@ -290,8 +290,11 @@ func hammer(ctx context.Context, c blip.Cache, w, n int) error {
 			return fmt.Errorf("worker %d: Set: %w", w, err)
 		}
 		got, ok, err := c.Get(ctx, key)
-		if err != nil || !ok || !bytes.Equal(got, val) {
-			return fmt.Errorf("worker %d: Get(%q) = %q, %v, %v; want %q", w, key, got, ok, err, val)
+		if err != nil {
+			return fmt.Errorf("worker %d: Get(%q): %w", w, key, err)
+		}
+		if !ok || !bytes.Equal(got, val) {
+			return fmt.Errorf("worker %d: Get(%q) = %q, %v; want %q", w, key, got, ok, val)
 		}
 		if _, err := c.Incr(ctx, "shared", 1, long); err != nil {
 			return fmt.Errorf("worker %d: Incr: %w", w, err)

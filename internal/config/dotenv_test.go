@@ -80,8 +80,8 @@ func TestReadDotEnv_SyntaxErrorHidesContent(t *testing.T) {
 }
 
 func TestLayered(t *testing.T) {
-	real := map[string]string{"DEBUG": "", "APP_ENV": "test"}
-	lookup := func(name string) (string, bool) { v, ok := real[name]; return v, ok }
+	environ := map[string]string{"DEBUG": "", "APP_ENV": "test"}
+	lookup := func(name string) (string, bool) { v, ok := environ[name]; return v, ok }
 	dotenv := map[string]string{"DEBUG": "1", "APP_ENV": "production", "LOG_LEVEL": "debug"}
 	getenv := config.Layered(lookup, dotenv)
 	tests := []struct{ name, want string }{

@@ -65,17 +65,17 @@ func (l *loader) boolean(name, def string) bool {
 	return b
 }
 
-// integer reads a base-10 integer in [min, max].
-func (l *loader) integer(name, def string, min, max int) int {
+// integer reads a base-10 integer in [lo, hi].
+func (l *loader) integer(name, def string, lo, hi int) int {
 	v := l.value(name, def)
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil:
 		l.bad(name, v, "is not an integer")
-	case n < min:
-		l.bad(name, v, "must be at least "+strconv.Itoa(min))
-	case n > max:
-		l.bad(name, v, "must be at most "+strconv.Itoa(max))
+	case n < lo:
+		l.bad(name, v, "must be at least "+strconv.Itoa(lo))
+	case n > hi:
+		l.bad(name, v, "must be at most "+strconv.Itoa(hi))
 	default:
 		return n
 	}

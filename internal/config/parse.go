@@ -404,11 +404,11 @@ func isReferrerPolicy(s string) bool {
 // clip shortens a value quoted in an error so one huge variable does not
 // flood the log.
 func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
+	const maxLen = 64
+	if len(s) <= maxLen {
 		return s
 	}
-	cut := max
+	cut := maxLen
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -16,8 +16,8 @@ type lruItem[V any] struct {
 	value V
 }
 
-func newLRU[V any](max int) *lru[V] {
-	return &lru[V]{max: max, order: list.New(), items: make(map[string]*list.Element)}
+func newLRU[V any](maxItems int) *lru[V] {
+	return &lru[V]{max: maxItems, order: list.New(), items: make(map[string]*list.Element)}
 }
 
 // get returns the value for key and marks it recently used.

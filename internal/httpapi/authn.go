@@ -126,7 +126,7 @@ func (c tokenCookies) set(w http.ResponseWriter, r *http.Request, refresh string
 	if !c.enabled() {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as SPEC §6 requires
 		Name: refreshCookieName, Value: refresh, Path: "/api/token/", MaxAge: c.maxAge,
 		HttpOnly: true, Secure: c.secure || isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
@@ -136,7 +136,7 @@ func (c tokenCookies) clear(w http.ResponseWriter, r *http.Request) {
 	if !c.enabled() {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as SPEC §6 requires
 		Name: refreshCookieName, Value: "", Path: "/api/token/", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure || isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})

@@ -104,7 +104,7 @@ func TestCSPInChromium(t *testing.T) {
 			}
 			if tt.dumpDOM {
 				args = append(args, "--virtual-time-budget=3000", "--dump-dom", srv.URL+"/csp-test")
-				out, err := exec.CommandContext(ctx, bin, args...).Output()
+				out, err := exec.CommandContext(ctx, bin, args...).Output() //nolint:gosec // G702: bin is BLIP_TEST_CHROMIUM, the browser the developer or CI chose to run; args are fixed flags and the test server's URL
 				if err != nil {
 					t.Fatalf("chromium: %v", err)
 				}
@@ -115,7 +115,7 @@ func TestCSPInChromium(t *testing.T) {
 			} else {
 				// Keep the browser open while the Reporting API delivers;
 				// --dump-dom would exit before its first batch.
-				cmd := exec.CommandContext(ctx, bin, append(args, srv.URL+"/csp-test")...)
+				cmd := exec.CommandContext(ctx, bin, append(args, srv.URL+"/csp-test")...) //nolint:gosec // G204: bin is BLIP_TEST_CHROMIUM, the browser the developer or CI chose to run; args are fixed flags and the test server's URL
 				if err := cmd.Start(); err != nil {
 					t.Fatalf("chromium: %v", err)
 				}

@@ -254,7 +254,7 @@ func FuzzDocsHandler(f *testing.F) {
 		}
 		h := http.Header{"Accept-Encoding": {acceptEncoding}, "If-None-Match": {ifNoneMatch}, "Range": {rangeHeader}}
 		for _, handler := range []http.Handler{docs, schema} {
-			rec := serveRaw(handler, path, h)
+			rec := serveRaw(t.Context(), handler, path, h)
 			if rec == nil {
 				t.Skip()
 			}

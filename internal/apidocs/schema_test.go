@@ -1,6 +1,7 @@
 package apidocs_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -410,8 +411,8 @@ func keys(m map[string]any) []string {
 
 // serveRaw is serve without *testing.T, for fuzz inputs that
 // httptest.NewRequest would reject; nil when the target is unparsable.
-func serveRaw(h http.Handler, target string, header http.Header) *httptest.ResponseRecorder {
-	req, err := http.NewRequest(http.MethodGet, "http://example.com"+target, nil)
+func serveRaw(ctx context.Context, h http.Handler, target string, header http.Header) *httptest.ResponseRecorder {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://example.com"+target, nil)
 	if err != nil {
 		return nil
 	}

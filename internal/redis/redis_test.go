@@ -104,7 +104,7 @@ func TestCache_Unreachable(t *testing.T) {
 // ones fail at once for a while, so a silent Redis cannot add a timeout to
 // every cache call of every request.
 func TestCache_failsFastWhenSilent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

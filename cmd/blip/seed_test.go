@@ -40,7 +40,7 @@ func TestIDAt(t *testing.T) {
 		if u.Version() != 7 || u.Variant() != uuid.RFC4122 {
 			t.Errorf("idAt(%v) = %s: version %d, variant %v, want 7 and RFC 4122", at, id, u.Version(), u.Variant())
 		}
-		ms := int64(binary.BigEndian.Uint64(u[0:8]) >> 16) //nolint:gosec // 48 bits
+		ms := int64(binary.BigEndian.Uint64(u[0:8]) >> 16) // 48 bits
 		if ms != at.UnixMilli() {
 			t.Errorf("idAt(%v): timestamp %d ms, want %d", at, ms, at.UnixMilli())
 		}

@@ -112,7 +112,7 @@ func readKey(v string) ([]byte, error) {
 	if !ok {
 		return []byte(v), nil
 	}
-	b, err := os.ReadFile(path) //nolint:gosec // the path comes from the operator's configuration
+	b, err := os.ReadFile(path) // the path comes from the operator's configuration
 	if err != nil {
 		return nil, fmt.Errorf("reading key file: %w", err)
 	}

@@ -35,7 +35,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 	switch cfg.DBEngine {
 	case "postgres":
 		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
-			MaxConns:        int32(min(cfg.DBMaxConns, 1<<15)), //nolint:gosec // bounded just before the conversion
+			MaxConns:        int32(min(cfg.DBMaxConns, 1<<15)), // bounded just before the conversion
 			ConnMaxLifetime: cfg.ConnMaxAge,
 		})
 		if err != nil {

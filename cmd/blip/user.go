@@ -75,10 +75,10 @@ func readPassword(stdin io.Reader, stderr io.Writer, fromStdin bool) (string, er
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 	f, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) { //nolint:gosec // a file descriptor fits in an int
+	if !ok || !term.IsTerminal(int(f.Fd())) { // a file descriptor fits in an int
 		return "", usageError{msg: "no terminal to prompt for a password: use --password-stdin"}
 	}
-	fd := int(f.Fd()) //nolint:gosec // a file descriptor fits in an int
+	fd := int(f.Fd()) // a file descriptor fits in an int
 	fmt.Fprint(stderr, "Password: ")
 	p1, err := term.ReadPassword(fd)
 	fmt.Fprintln(stderr)

@@ -232,7 +232,7 @@ func TestE2E_loginRefreshRotationReuseLogout(t *testing.T) {
 		me := meStatus(c, access)
 		want(t, me, http.StatusOK, "GET /me")
 		m := me.JSON(t)
-		if m["username"] != username || m["email"] != email || m["role"] != "user" || m["is_active"] != true {
+		if m["username"] != username || m["email"] != email || m["role"] != "user" || m["is_active"] != any(true) {
 			t.Errorf("GET /me = %s", me.Body)
 		}
 		if m["id"] != claim(t, access, "user_id") {
@@ -405,7 +405,7 @@ func TestE2E_adminSuspension(t *testing.T) {
 		// Suspension.
 		r = admin.do("PATCH", "/api/v1/admin/users/"+id, map[string]any{"is_active": false})
 		want(t, r, http.StatusOK, "suspend")
-		if r.JSON(t)["is_active"] != false {
+		if r.JSON(t)["is_active"] != any(false) {
 			t.Errorf("suspend answered %s", r.Body)
 		}
 		accessDies(t, c, access, "suspended user's access token")
@@ -470,7 +470,7 @@ func TestE2E_deactivateAndSessions(t *testing.T) {
 			id, _ := m["id"].(string)
 			seen[id] = m
 		}
-		if seen[sidA]["current"] != true || seen[sidB]["current"] != false {
+		if seen[sidA]["current"] != any(true) || seen[sidB]["current"] != any(false) {
 			t.Errorf("current flags wrong: %s (caller's sid %s)", r.Body, sidA)
 		}
 		if seen[sidB]["user_agent"] != "blip-e2e-other-device/1.0" {
@@ -692,7 +692,7 @@ func TestE2E_registration(t *testing.T) {
 		if m["email"] != "Mixed.Case@example.org" {
 			t.Errorf("email %v, want the domain lower-cased: Mixed.Case@example.org", m["email"])
 		}
-		if m["username"] != "Mixed_Case" || m["name"] != "Mixed Case" || m["role"] != "user" || m["is_active"] != true {
+		if m["username"] != "Mixed_Case" || m["name"] != "Mixed Case" || m["role"] != "user" || m["is_active"] != any(true) {
 			t.Errorf("register body %s", r.Body)
 		}
 		if _, ok := m["password"]; ok {

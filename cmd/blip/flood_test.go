@@ -30,13 +30,16 @@ func TestLoginFlood_keepsOtherRequestsFast(t *testing.T) {
 		t.Skip("BLIP_TEST_LOAD not set: the login-flood latency test needs an idle machine (make test-load)")
 	}
 	bin := filepath.Join(t.TempDir(), "blip")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
 	var logs syncBuffer
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.CommandContext(t.Context(), bin, "serve")
+	// When the test ends, stop the server as SIGINT would (and the cleanup
+	// below does), not with exec's default SIGKILL.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(),
 		"APP_ENV=test", "HTTP_ADDR="+addr, "ALLOWED_HOSTS=127.0.0.1",
@@ -95,7 +98,7 @@ func TestLoginFlood_keepsOtherRequestsFast(t *testing.T) {
 
 	probe := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	measure := func(path, token string) time.Duration {
-		req, _ := http.NewRequest("GET", s.URL+path, nil)
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+path, nil)
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -155,7 +158,11 @@ func waitReady(t *testing.T, base string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/health/live")
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/health/live", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

@@ -98,7 +98,7 @@ func TestServe_gracefulShutdown(t *testing.T) {
 	s := startServer(t, b, map[string]string{"SHUTDOWN_TIMEOUT": "10s"})
 
 	body := `{"email":"slow@example.com","username":"slow_user","password":"Sl0w-and-steady-wins"}`
-	conn, err := net.Dial("tcp", s.addr)
+	conn, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", s.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestServe_gracefulShutdown(t *testing.T) {
 	go func() { done <- s.stop() }()
 	time.Sleep(300 * time.Millisecond) // shutdown has begun
 
-	if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
+	if c, err := (&net.Dialer{Timeout: time.Second}).DialContext(t.Context(), "tcp", s.addr); err == nil {
 		c.Close()
 		t.Error("a new connection was accepted after shutdown began")
 	}

@@ -105,13 +105,13 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 			}
 			wantIDs(t, feedList(t, boB, "/api/v1/timeline").ids(), []string{}, "bo's timeline on B before following")
 			wantNum(t, profile(anonB, al), "followers_count", 0, "warm B's profile")
-			if profile(boB, al)["followed_by_me"] != false {
+			if profile(boB, al)["followed_by_me"] != any(false) {
 				t.Fatal("followed_by_me before follow")
 			}
 			feedDo(t, boA, "PUT", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
 			wantNum(t, profile(anonB, al), "followers_count", 1, "al on B right after a follow on A")
 			wantNum(t, profile(anonB, bo), "following_count", 1, "bo on B right after a follow on A")
-			if profile(boB, al)["followed_by_me"] != true {
+			if profile(boB, al)["followed_by_me"] != any(true) {
 				t.Fatal("followed_by_me false on B right after a follow on A")
 			}
 			wantIDs(t, feedList(t, anonB, "/api/v1/users/"+al.name+"/followers").ids(), []string{bo.id}, "al's followers on B")
@@ -124,7 +124,7 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 			// Items of a cached timeline page carry current counts.
 			feedDo(t, boA, "PUT", "/api/v1/blips/"+fresh+"/like", http.StatusNoContent)
 			top := feedList(t, boB, "/api/v1/timeline").results[0]
-			if top["id"] != fresh || top["like_count"] != 1.0 || top["liked_by_me"] != true {
+			if top["id"] != fresh || top["like_count"] != 1.0 || top["liked_by_me"] != any(true) {
 				t.Fatalf("B's timeline right after a like on A: %v", top)
 			}
 			feedDo(t, boA, "DELETE", "/api/v1/blips/"+fresh+"/like", http.StatusNoContent)
@@ -202,7 +202,7 @@ func TestE2E_cacheCoherenceAcrossReplicas(t *testing.T) {
 				}
 				wg.Go(func() {
 					<-start
-					statuses[i], _, bodies[i], errs[i] = feedRawPost(hc, base, al.access, "cross-replica-race", `{"text":"raced across replicas"}`)
+					statuses[i], _, bodies[i], errs[i] = feedRawPost(t.Context(), hc, base, al.access, "cross-replica-race", `{"text":"raced across replicas"}`)
 				})
 			}
 			close(start)

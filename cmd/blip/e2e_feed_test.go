@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -308,7 +309,7 @@ func TestE2E_blipPost(t *testing.T) {
 		if author["id"] != al.id || author["username"] != al.name {
 			t.Fatalf("author %v, want id %s username %s", author, al.id, al.name)
 		}
-		if m["reply_to"] != nil || m["like_count"] != 0.0 || m["reply_count"] != 0.0 || m["liked_by_me"] != false {
+		if m["reply_to"] != nil || m["like_count"] != 0.0 || m["reply_count"] != 0.0 || m["liked_by_me"] != any(false) {
 			t.Fatalf("new blip %v: want reply_to null, counts 0, liked_by_me false", m)
 		}
 		got := feedGet(t, al.c, "/api/v1/blips/"+id)
@@ -465,7 +466,7 @@ func TestE2E_likes(t *testing.T) {
 		likes(al.c, 2, true, "two likers")
 		// Lists show the caller's liked_by_me too.
 		p := feedList(t, bo.c, "/api/v1/users/"+al.name+"/blips")
-		if len(p.results) != 1 || p.results[0]["liked_by_me"] != true || p.results[0]["like_count"] != 2.0 {
+		if len(p.results) != 1 || p.results[0]["liked_by_me"] != any(true) || p.results[0]["like_count"] != 2.0 {
 			t.Fatalf("user blips as liker: %v", p.results)
 		}
 		if _, present := feedList(t, anon, "/api/v1/users/"+al.name+"/blips").results[0]["liked_by_me"]; present {
@@ -518,7 +519,7 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 		}
 		m = profile(bo.c, al)
 		wantKeys(t, m, "authenticated profile", userMembers...)
-		if m["followed_by_me"] != false {
+		if m["followed_by_me"] != any(false) {
 			t.Fatalf("followed_by_me %v before following", m["followed_by_me"])
 		}
 		counts(al, 0, 0, 0, "fresh")
@@ -532,10 +533,10 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 			feedDo(t, bo.c, "PUT", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
 			counts(al, 1, 0, 0, "followed twice")
 			counts(bo, 0, 1, 0, "followed twice")
-			if profile(bo.c, al)["followed_by_me"] != true {
+			if profile(bo.c, al)["followed_by_me"] != any(true) {
 				t.Fatal("followed_by_me false after follow")
 			}
-			if profile(cy.c, al)["followed_by_me"] != false {
+			if profile(cy.c, al)["followed_by_me"] != any(false) {
 				t.Fatal("followed_by_me true for a non-follower")
 			}
 			feedDo(t, cy.c, "PUT", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
@@ -550,17 +551,17 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 			}
 			p = feedList(t, cy.c, "/api/v1/users/"+al.name+"/followers")
 			wantKeys(t, p.results[0], "follower item", userMembers...)
-			if p.results[0]["followed_by_me"] != false || p.results[1]["followed_by_me"] != false {
+			if p.results[0]["followed_by_me"] != any(false) || p.results[1]["followed_by_me"] != any(false) {
 				t.Fatalf("followers as cy: %v", p.results)
 			}
 			feedDo(t, cy.c, "PUT", "/api/v1/users/"+bo.name+"/follow", http.StatusNoContent)
 			p = feedList(t, cy.c, "/api/v1/users/"+al.name+"/followers")
-			if p.results[1]["id"] != bo.id || p.results[1]["followed_by_me"] != true {
+			if p.results[1]["id"] != bo.id || p.results[1]["followed_by_me"] != any(true) {
 				t.Fatalf("followers as cy after cy follows bo: %v", p.results)
 			}
 			p = feedList(t, cy.c, "/api/v1/users/"+cy.name+"/following")
 			wantIDs(t, p.ids(), []string{bo.id, al.id}, "cy following")
-			if p.results[0]["followed_by_me"] != true || p.results[1]["followed_by_me"] != true {
+			if p.results[0]["followed_by_me"] != any(true) || p.results[1]["followed_by_me"] != any(true) {
 				t.Fatalf("own following list: %v", p.results)
 			}
 			wantNum(t, p.results[0], "followers_count", 1, "bo in cy's following")
@@ -577,7 +578,7 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 			feedDo(t, bo.c, "DELETE", "/api/v1/users/"+al.name+"/follow", http.StatusNoContent)
 			counts(al, 1, 0, 0, "unfollowed twice")
 			counts(bo, 1, 0, 0, "unfollowed twice")
-			if profile(bo.c, al)["followed_by_me"] != false {
+			if profile(bo.c, al)["followed_by_me"] != any(false) {
 				t.Fatal("followed_by_me true after unfollow")
 			}
 			wantIDs(t, feedList(t, anon, "/api/v1/users/"+al.name+"/followers").ids(), []string{cy.id}, "followers after unfollow")
@@ -710,8 +711,8 @@ func TestE2E_deletionHidesEverywhere(t *testing.T) {
 
 // feedRawPost posts a blip from any goroutine (the client helpers call
 // t.Fatal, which only the test goroutine may).
-func feedRawPost(hc *http.Client, base, token, key, body string) (status int, hdr http.Header, raw []byte, err error) {
-	req, err := http.NewRequest("POST", base+"/api/v1/blips", strings.NewReader(body))
+func feedRawPost(ctx context.Context, hc *http.Client, base, token, key, body string) (status int, hdr http.Header, raw []byte, err error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/api/v1/blips", strings.NewReader(body))
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -836,7 +837,7 @@ func TestE2E_idempotencyKey(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					<-start
-					st, hdr, raw, err := feedRawPost(hc, s.URL, al.access, "concurrent-key", `{"text":"raced"}`)
+					st, hdr, raw, err := feedRawPost(t.Context(), hc, s.URL, al.access, "concurrent-key", `{"text":"raced"}`)
 					results[i] = result{st, hdr, raw, err}
 				})
 			}
@@ -936,8 +937,8 @@ func TestE2E_etags(t *testing.T) {
 }
 
 // feedRaw sends a bodiless request from any goroutine and returns its status.
-func feedRaw(hc *http.Client, method, url, token string) (int, error) {
-	req, err := http.NewRequest(method, url, nil)
+func feedRaw(ctx context.Context, hc *http.Client, method, url, token string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -963,7 +964,7 @@ func feedConcurrently(t *testing.T, n int, method, url, token string) map[int]in
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			statuses[i], errs[i] = feedRaw(hc, method, url, token)
+			statuses[i], errs[i] = feedRaw(t.Context(), hc, method, url, token)
 		})
 	}
 	close(start)
@@ -1007,7 +1008,7 @@ func TestE2E_concurrentWritesKeepCounts(t *testing.T) {
 				hc := &http.Client{Timeout: 30 * time.Second}
 				m := map[int]int{}
 				for range 3 {
-					st, err := feedRaw(hc, "PUT", blipURL+"/like", u.access)
+					st, err := feedRaw(t.Context(), hc, "PUT", blipURL+"/like", u.access)
 					if err != nil {
 						st = -1
 					}

@@ -45,7 +45,7 @@ func startInserter(s *server, token, replyTo string, maxPosts int) *feedInserter
 				req["reply_to"] = replyTo
 			}
 			body, _ := json.Marshal(req)
-			st, _, raw, err := feedRawPost(hc, s.URL, token, "", string(body))
+			st, _, raw, err := feedRawPost(ctx, hc, s.URL, token, "", string(body))
 			var m struct {
 				ID string `json:"id"`
 			}
@@ -383,7 +383,7 @@ func TestE2E_nextLinkHost(t *testing.T) {
 		path := "/api/v1/users/" + al.name + "/blips?limit=1"
 		get := func(host string, hdr map[string]string) string {
 			t.Helper()
-			req, err := http.NewRequest("GET", s.URL+path, nil)
+			req, err := http.NewRequestWithContext(t.Context(), "GET", s.URL+path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

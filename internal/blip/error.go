@@ -96,3 +96,35 @@ func ErrorFields(err error) map[string][]string {
 
 // IsCode reports whether err carries the given code.
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
+
+// unavailableError marks a failure of a dependency as a whole, not of the
+// request (SPEC §7a): to errors.As it is a *Error with CodeUnavailable,
+// which the API answers with 503 and Retry-After, while Unwrap still leads
+// to the cause for logs and for errors.Is.
+type unavailableError struct {
+	code *Error
+	err  error
+}
+
+func (e *unavailableError) Error() string   { return e.err.Error() + " (unavailable)" }
+func (e *unavailableError) Unwrap() []error { return []error{e.code, e.err} }
+
+// Unavailable wraps err, which must not be nil, as a CodeUnavailable error:
+// the dependency cannot serve now and the client should retry later.
+func Unavailable(err error) error {
+	return &unavailableError{
+		code: Errorf(CodeUnavailable, "The service is temporarily unavailable; retry shortly."),
+		err:  err,
+	}
+}
+
+// MarkUnavailable returns err wrapped by Unavailable when it carries no
+// domain code yet and isUnavailable recognises it as an outage, and err
+// unchanged otherwise (nil, not found, conflict… and other failures, which
+// stay internal). Adapters call it with their driver's outage test.
+func MarkUnavailable(err error, isUnavailable func(error) bool) error {
+	if err == nil || ErrorCode(err) != CodeInternal || !isUnavailable(err) {
+		return err
+	}
+	return Unavailable(err)
+}

@@ -14,26 +14,6 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// unavailableError marks a failure to reach the database (SPEC §7a): to
-// errors.As it is a *blip.Error with CodeUnavailable, which the API answers
-// with 503 and Retry-After, while Unwrap still leads to the driver error for
-// logs and for checks such as errors.Is(err, context.DeadlineExceeded).
-type unavailableError struct {
-	code *blip.Error
-	err  error
-}
-
-func (e *unavailableError) Error() string   { return e.err.Error() + " (database unavailable)" }
-func (e *unavailableError) Unwrap() []error { return []error{e.code, e.err} }
-
-// unavailable wraps err, which must not be nil, as a CodeUnavailable error.
-func unavailable(err error) error {
-	return &unavailableError{
-		code: blip.Errorf(blip.CodeUnavailable, "The service is temporarily unavailable; retry shortly."),
-		err:  err,
-	}
-}
-
 // errorf is fmt.Errorf for store errors: when the wrapped error says the
 // database could not be reached or gave up for lack of resources, the
 // result carries CodeUnavailable (see classify). Every error a store returns
@@ -47,10 +27,7 @@ func errorf(format string, args ...any) error {
 // already carrying a *blip.Error (not found, conflict…), and every other
 // failure, which stays internal (500, logged).
 func classify(err error) error {
-	if err == nil || blip.ErrorCode(err) != blip.CodeInternal || !isUnavailable(err) {
-		return err
-	}
-	return unavailable(err)
+	return blip.MarkUnavailable(err, isUnavailable)
 }
 
 // SQLSTATEs that mean the server cannot serve us right now, as opposed to

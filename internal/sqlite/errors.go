@@ -10,26 +10,6 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// unavailableError marks a failure of the database as a whole, not of the
-// statement (SPEC §7a): to errors.As it is a *blip.Error with
-// CodeUnavailable, which the API answers with 503 and Retry-After, while
-// Unwrap still leads to the driver error for logs and errors.Is.
-type unavailableError struct {
-	code *blip.Error
-	err  error
-}
-
-func (e *unavailableError) Error() string   { return e.err.Error() + " (database unavailable)" }
-func (e *unavailableError) Unwrap() []error { return []error{e.code, e.err} }
-
-// unavailable wraps err, which must not be nil, as a CodeUnavailable error.
-func unavailable(err error) error {
-	return &unavailableError{
-		code: blip.Errorf(blip.CodeUnavailable, "The service is temporarily unavailable; retry shortly."),
-		err:  err,
-	}
-}
-
 // errorf is fmt.Errorf for store errors: when the wrapped error says the
 // database cannot serve requests right now, the result carries
 // CodeUnavailable (see classify). Every error a store returns from the
@@ -43,10 +23,7 @@ func errorf(format string, args ...any) error {
 // *blip.Error (not found, conflict…), and every other failure (constraint
 // violations, corruption, bugs), which stays internal (500, logged).
 func classify(err error) error {
-	if err == nil || blip.ErrorCode(err) != blip.CodeInternal || !isUnavailable(err) {
-		return err
-	}
-	return unavailable(err)
+	return blip.MarkUnavailable(err, isUnavailable)
 }
 
 // isUnavailable reports whether err is one of SQLite's "not now" failures:

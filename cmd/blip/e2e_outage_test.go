@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,126 +18,6 @@ import (
 // outageBudget is how long any request may take while a dependency is cut:
 // "within a few seconds" (the PostgreSQL operation timeout is 5s).
 const outageBudget = 7 * time.Second
-
-// tcpProxy forwards a local port to a real server until the test cuts it
-// (listener and every connection closed, as when the server goes away) and
-// restores it (listening again on the same port). While stalled it keeps
-// every connection open and forwards nothing, like a network partition or
-// a frozen host: no error ever arrives, only timeouts end the wait.
-type tcpProxy struct {
-	t       *testing.T
-	target  string
-	addr    string
-	stalled atomic.Bool
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{t: t, target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.pipe(c)
-		}
-	}()
-}
-
-// track registers c to be closed by cut; false (and c closed) if the proxy
-// was cut meanwhile.
-func (p *tcpProxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		c.Close()
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *tcpProxy) pipe(client net.Conn) {
-	if !p.track(client) {
-		return
-	}
-	server, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(context.Background(), "tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	if !p.track(server) {
-		client.Close()
-		return
-	}
-	copyHalf := func(dst, src net.Conn) {
-		defer dst.Close()
-		defer src.Close()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 && !p.stalled.Load() {
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	go copyHalf(server, client)
-	copyHalf(client, server)
-}
-
-// cut stops listening and closes every connection.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore listens again on the same port.
-func (p *tcpProxy) restore() {
-	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
 
 // viaProxy returns rawURL with its host:port replaced by addr.
 func viaProxy(t *testing.T, rawURL, addr string) (proxied, target string) {
@@ -189,8 +66,8 @@ func TestE2EOutage_database(t *testing.T) {
 	pg := testenv.DatabaseURL(t)
 	schemaURL := freshSchema(t, pg)
 	_, target := viaProxy(t, schemaURL, "127.0.0.1:1")
-	p := newTCPProxy(t, target)
-	dbURL, _ := viaProxy(t, schemaURL, p.addr)
+	p := testenv.NewProxy(t, target)
+	dbURL, _ := viaProxy(t, schemaURL, p.Addr())
 	s := startServer(t, backend{name: "postgres-via-proxy", env: map[string]string{"DATABASE_URL": dbURL}}, nil)
 	c := s.client()
 
@@ -206,7 +83,7 @@ func TestE2EOutage_database(t *testing.T) {
 	want(t, anon.do("GET", "/api/v1/blips/"+blipID, nil), http.StatusOK, "read again (cached)")
 	time.Sleep(1100 * time.Millisecond) // past the 1s "session still active" cache
 
-	p.cut()
+	p.Cut()
 
 	wantUnavailable(t, timed(t, author, "POST", "/api/v1/blips", map[string]string{"text": "during the outage"}), "post during the outage")
 	wantUnavailable(t, timed(t, anon, "GET", "/api/v1/users/"+username+"/blips", nil), "uncached list during the outage")
@@ -250,7 +127,7 @@ func TestE2EOutage_database(t *testing.T) {
 		wantUnavailable(t, r, req.method+" "+req.path)
 	}
 
-	p.restore()
+	p.Restore()
 
 	// The pool reconnects by itself: writes succeed again within seconds.
 	start := time.Now()
@@ -274,14 +151,14 @@ func TestE2EOutage_database(t *testing.T) {
 	// A silent database (partition, frozen host): nothing is refused or
 	// reset, so only the bounded timeouts (operation 5s, health 2s) answer.
 	time.Sleep(1100 * time.Millisecond)
-	p.stalled.Store(true)
+	p.Stall(true)
 	wantUnavailable(t, timed(t, author, "POST", "/api/v1/blips", map[string]string{"text": "into the void"}), "post to a silent database")
 	wantUnavailable(t, timed(t, anon, "GET", "/api/v1/users/"+username+"/blips", nil), "list from a silent database")
 	want(t, timed(t, anon, "GET", "/health/", nil), http.StatusServiceUnavailable, "/health/ with a silent database")
 	want(t, timed(t, anon, "GET", "/health/live", nil), http.StatusOK, "/health/live with a silent database")
-	p.stalled.Store(false)
-	p.cut() // the stalled connections lost bytes: drop them, as a real partition's end would
-	p.restore()
+	p.Stall(false)
+	p.Cut() // the stalled connections lost bytes: drop them, as a real partition's end would
+	p.Restore()
 	start = time.Now()
 	for {
 		r := author.do("POST", "/api/v1/blips", map[string]string{"text": "after the partition"})
@@ -299,8 +176,8 @@ func TestE2EOutage_redis(t *testing.T) {
 	pg, rd := testenv.DatabaseURL(t), testenv.RedisURL(t)
 	redisURL := freshRedisDB(t, rd)
 	_, target := viaProxy(t, redisURL, "127.0.0.1:1")
-	p := newTCPProxy(t, target)
-	proxied, _ := viaProxy(t, redisURL, p.addr)
+	p := testenv.NewProxy(t, target)
+	proxied, _ := viaProxy(t, redisURL, p.Addr())
 	s := startServer(t, backend{name: "postgres+redis-via-proxy", env: map[string]string{
 		"DATABASE_URL": freshSchema(t, pg),
 		"REDIS_URL":    proxied,
@@ -320,7 +197,7 @@ func TestE2EOutage_redis(t *testing.T) {
 		want(t, anon.do("GET", "/api/v1/blips/"+blipID, nil), http.StatusOK, "read before the outage")
 	}
 
-	p.cut()
+	p.Cut()
 
 	h := timed(t, anon, "GET", "/health/", nil)
 	want(t, h, http.StatusOK, "/health/ without Redis")
@@ -349,7 +226,7 @@ func TestE2EOutage_redis(t *testing.T) {
 		t.Errorf("like_count without Redis = %v, want 1", got)
 	}
 
-	p.restore()
+	p.Restore()
 
 	// Redis is back with the entries written before the outage (the blip
 	// with like_count 0 is still within its TTL): none may be served.

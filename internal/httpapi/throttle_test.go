@@ -613,96 +613,6 @@ func redisKeys(t *testing.T, rawURL, prefix string) []string {
 	return keys
 }
 
-// tcpProxy forwards TCP connections to a target until cut, when it stops
-// accepting and drops every connection: a Redis outage on demand, without
-// touching the Redis server other tests share.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	wg     sync.WaitGroup
-
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-}
-
-func startTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	var lc net.ListenConfig
-	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy listen: %v", err)
-	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() {
-		p.cut()
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) serve() {
-	defer p.wg.Done()
-	for {
-		down, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		d := net.Dialer{Timeout: time.Second}
-		up, err := d.Dial("tcp", p.target)
-		if err != nil {
-			_ = down.Close()
-			continue
-		}
-		if !p.track(down, up) {
-			return
-		}
-		p.wg.Add(2)
-		go p.pipe(up, down)
-		go p.pipe(down, up)
-	}
-}
-
-func (p *tcpProxy) track(cs ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		for _, c := range cs {
-			_ = c.Close()
-		}
-		return false
-	}
-	for _, c := range cs {
-		p.conns[c] = struct{}{}
-	}
-	return true
-}
-
-func (p *tcpProxy) pipe(dst, src net.Conn) {
-	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
-}
-
-// cut stops the proxy: new connections are refused and open ones reset.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return
-	}
-	p.closed = true
-	_ = p.ln.Close()
-	for c := range p.conns {
-		_ = c.Close()
-	}
-}
-
 func TestThrottle_RedisCutMidTest(t *testing.T) {
 	rawURL := thrRedisURL(t)
 	u, err := url.Parse(rawURL)
@@ -716,8 +626,8 @@ func TestThrottle_RedisCutMidTest(t *testing.T) {
 	if u.Port() == "" {
 		target = net.JoinHostPort(u.Hostname(), "6379")
 	}
-	proxy := startTCPProxy(t, target)
-	u.Host = proxy.addr()
+	proxy := testenv.NewProxy(t, target)
+	u.Host = proxy.Addr()
 	proxied := u.String()
 
 	prefix := thrPrefix(t)
@@ -739,7 +649,7 @@ func TestThrottle_RedisCutMidTest(t *testing.T) {
 		t.Fatalf("fallback used before the cut")
 	}
 
-	proxy.cut()
+	proxy.Cut()
 
 	// Each instance now limits on its own: a full burst each (the budget
 	// spent in Redis is not known to the fallbacks), then 429, never 500.

@@ -10,7 +10,6 @@ import (
 	neturl "net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/postgres"
+	"github.com/blipsocial/blip/internal/testenv"
 )
 
 // closedAddr returns a local address nothing listens on.
@@ -144,123 +144,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// proxy is a TCP proxy to a real server that a test can cut (close every
-// connection and stop listening), restore (listen again on the same port)
-// or stall (keep connections open but forward nothing, like a partition).
-type proxy struct {
-	t       *testing.T
-	target  string
-	addr    string
-	stalled atomic.Bool
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	p := &proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
-	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.pipe(c)
-		}
-	}()
-}
-
-func (p *proxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln == nil {
-		c.Close()
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *proxy) pipe(client net.Conn) {
-	if !p.track(client) {
-		return
-	}
-	server, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(context.Background(), "tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	if !p.track(server) {
-		client.Close()
-		return
-	}
-	copyLoop := func(dst, src net.Conn) {
-		defer dst.Close()
-		defer src.Close()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 && !p.stalled.Load() {
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	go copyLoop(server, client)
-	copyLoop(client, server)
-}
-
-// cut closes the listener and every connection.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore listens again on the same address.
-func (p *proxy) restore() {
-	p.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = (&net.ListenConfig{}).Listen(context.Background(), "tcp", p.addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		p.t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
-}
-
 // proxiedURL returns url with its host replaced by addr and the given
 // application_name, so that the test can find its own backends.
 func proxiedURL(t *testing.T, rawURL, addr, app string) string {
@@ -283,9 +166,9 @@ func TestStoresDuringOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(t, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
+	p := testenv.NewProxy(t, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
 	app := "blip_" + schema
-	db, err := postgres.Open(t.Context(), proxiedURL(t, url, p.addr, app), postgres.Options{
+	db, err := postgres.Open(t.Context(), proxiedURL(t, url, p.Addr(), app), postgres.Options{
 		Schema: schema, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -336,14 +219,14 @@ func TestStoresDuringOutage(t *testing.T) {
 	}
 
 	t.Run("cut", func(t *testing.T) {
-		p.cut()
+		p.Cut()
 		for name, op := range ops {
 			within(name, 3*time.Second, op)
 		}
 		if err := db.Ping(t.Context()); blip.ErrorCode(err) != blip.CodeUnavailable {
 			t.Errorf("Ping during outage: %v", err)
 		}
-		p.restore()
+		p.Restore()
 		waitFor(t, 10*time.Second, func() error { _, err := users.UserByID(t.Context(), u.ID); return err })
 		if _, err := newUser("bob"); err != nil {
 			t.Errorf("CreateUser after restore: %v", err)
@@ -353,13 +236,13 @@ func TestStoresDuringOutage(t *testing.T) {
 	t.Run("stall", func(t *testing.T) {
 		// A partition: connections stay open and nothing answers, so only
 		// the operation timeout (2s here) ends the wait.
-		p.stalled.Store(true)
+		p.Stall(true)
 		for name, op := range ops {
 			within(name, 4*time.Second, op)
 		}
-		p.stalled.Store(false)
-		p.cut() // the stalled connections are out of sync; start afresh
-		p.restore()
+		p.Stall(false)
+		p.Cut() // the stalled connections are out of sync; start afresh
+		p.Restore()
 		waitFor(t, 15*time.Second, func() error { _, err := users.UserByID(t.Context(), u.ID); return err })
 	})
 

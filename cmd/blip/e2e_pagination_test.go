@@ -45,7 +45,9 @@ func startInserter(s *server, token, replyTo string, maxPosts int) *feedInserter
 				req["reply_to"] = replyTo
 			}
 			body, _ := json.Marshal(req)
-			st, _, raw, err := feedRawPost(ctx, hc, s.URL, token, "", string(body))
+			// Not ctx: stopping the inserter must let its last post finish,
+			// not turn it into an error.
+			st, _, raw, err := feedRawPost(context.WithoutCancel(ctx), hc, s.URL, token, "", string(body))
 			var m struct {
 				ID string `json:"id"`
 			}

@@ -15,30 +15,29 @@ const (
 )
 
 // cspHeaders is the Content-Security-Policy header set, computed once from
-// the configuration, in two variants chosen per request by scheme.
+// the configuration.
 type cspHeaders struct {
-	name string // Content-Security-Policy or Content-Security-Policy-Report-Only
-	// https is the policy for HTTPS responses, http the one for plain HTTP:
-	// they differ only when Blip adds its own reporting directives.
-	https, http string
-	// reportingEndpoints is the Reporting-Endpoints value for HTTPS
-	// responses, "" when the policy names no endpoint of ours.
+	name   string // Content-Security-Policy or Content-Security-Policy-Report-Only
+	policy string
+	// reportingEndpoints is the Reporting-Endpoints value, "" when the
+	// policy names no endpoint of ours.
 	reportingEndpoints string
 }
 
 // newCSPHeaders builds the CSP header from CSP_POLICY (config.DefaultCSPPolicy
 // when empty) and CSP_REPORT_ONLY. Unless the policy already has report-uri
-// or report-to, it appends "report-uri /csp-report/" and, over HTTPS,
-// "report-to csp-endpoint" with Reporting-Endpoints: csp-endpoint="/csp-report/".
+// or report-to, it appends both "report-uri /csp-report/" and
+// "report-to csp-endpoint", with Reporting-Endpoints:
+// csp-endpoint="/csp-report/" (SPEC §7).
 //
-// Why both, and why report-to only over HTTPS: Firefox and Safari deliver
-// report-uri; Chromium, once a policy has report-to, ignores report-uri and
-// uses the Reporting API, which (as the headless Chromium test shows) sends
-// nothing for a plain-HTTP page, even on 127.0.0.1. Over HTTP the policy
-// therefore keeps report-uri alone so that every browser still reports. The
-// endpoint URL is relative: the Reporting spec parses it against the response
-// URL, so one header serves every host Blip answers on. ok is false when CSP
-// is disabled.
+// Why both: Firefox and Safari deliver report-uri; Chromium, once a policy
+// has report-to, ignores report-uri and uses the Reporting API, which
+// delivers only for secure pages (the headless Chromium test sees reports
+// over HTTPS and none for a plain-HTTP page, even on 127.0.0.1). Production
+// is HTTPS; in development over plain HTTP, Chromium's reports are lost,
+// other browsers' still arrive. The endpoint URL is relative: the Reporting
+// spec parses it against the response URL, so one header serves every host
+// Blip answers on. ok is false when CSP is disabled.
 func newCSPHeaders(cfg config.Config) (h cspHeaders, ok bool) {
 	if !cfg.CSPEnabled {
 		return cspHeaders{}, false
@@ -72,16 +71,14 @@ func newCSPHeaders(cfg config.Config) (h cspHeaders, ok bool) {
 		}
 		dirs = append(dirs, d)
 	}
-	h.https = strings.Join(dirs, "; ")
-	h.http = h.https
 	switch {
 	case !hasReportURI && reportTo == "":
-		h.http = strings.Join(append(dirs, "report-uri "+cspReportPath), "; ")
-		h.https = strings.Join(append(dirs, "report-uri "+cspReportPath, "report-to "+cspEndpointName), "; ")
+		dirs = append(dirs, "report-uri "+cspReportPath, "report-to "+cspEndpointName)
 		h.reportingEndpoints = cspReportingValue
 	case reportTo == cspEndpointName:
 		// The operator's own report-to uses our endpoint name: declare it.
 		h.reportingEndpoints = cspReportingValue
 	}
+	h.policy = strings.Join(dirs, "; ")
 	return h, true
 }

@@ -20,8 +20,8 @@ type header struct{ name, value string }
 // environment is production, SECURE_HSTS_SECONDS > 0 and the request came
 // over HTTPS (directly, or per a trusted proxy's X-Forwarded-Proto): HSTS
 // over plain HTTP is ignored by browsers, and in development it would pin
-// localhost to HTTPS. With CSP_ENABLED, independently: the CSP header and,
-// over HTTPS, Reporting-Endpoints (see newCSPHeaders). All values are
+// localhost to HTTPS. With CSP_ENABLED, independently: the CSP header and
+// Reporting-Endpoints (see newCSPHeaders). All values are
 // computed here, once; a request only picks its scheme's variant.
 func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 	var always []header
@@ -58,13 +58,9 @@ func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 				h.Set("Strict-Transport-Security", hsts)
 			}
 			if cspOn {
-				if secure {
-					h.Set(csp.name, csp.https)
-					if csp.reportingEndpoints != "" {
-						h.Set("Reporting-Endpoints", csp.reportingEndpoints)
-					}
-				} else {
-					h.Set(csp.name, csp.http)
+				h.Set(csp.name, csp.policy)
+				if csp.reportingEndpoints != "" {
+					h.Set("Reporting-Endpoints", csp.reportingEndpoints)
 				}
 			}
 			next.ServeHTTP(w, r)

@@ -72,15 +72,15 @@ func TestSecureHeaders_EveryResponse(t *testing.T) {
 		"Permissions-Policy":                  "camera=(), microphone=()",
 		"Cross-Origin-Opener-Policy":          "same-origin",
 		"Cross-Origin-Resource-Policy":        "same-origin",
-		"Content-Security-Policy-Report-Only": "default-src 'self'; report-uri /csp-report/",
-		"Reporting-Endpoints":                 "", // only over HTTPS
+		"Content-Security-Policy-Report-Only": "default-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
+		"Reporting-Endpoints":                 `csp-endpoint="/csp-report/"`,
 	}
 	prodWant := map[string]string{}
 	for k, v := range want {
 		prodWant[k] = v
 	}
 	delete(prodWant, "Content-Security-Policy-Report-Only")
-	prodWant["Content-Security-Policy"] = "default-src 'self'; report-uri /csp-report/"
+	prodWant["Content-Security-Policy"] = "default-src 'self'; report-uri /csp-report/; report-to csp-endpoint"
 
 	tests := []struct {
 		name    string
@@ -195,44 +195,37 @@ func TestSecureHeaders_CSPVariants(t *testing.T) {
 		reportOnly bool
 		policy     string
 		wantName   string
-		wantHTTPS  string
-		wantHTTP   string
-		wantRE     string // Reporting-Endpoints, over HTTPS only
+		want       string
+		wantRE     string // Reporting-Endpoints
 	}{
 		{"report-only default mode", true, true, "default-src 'self'",
 			"Content-Security-Policy-Report-Only",
-			"default-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
-			"default-src 'self'; report-uri /csp-report/", ours},
+			"default-src 'self'; report-uri /csp-report/; report-to csp-endpoint", ours},
 		{"enforced", true, false, "default-src 'self'; img-src 'self' data:",
 			"Content-Security-Policy",
-			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/; report-to csp-endpoint",
-			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/", ours},
+			"default-src 'self'; img-src 'self' data:; report-uri /csp-report/; report-to csp-endpoint", ours},
 		{"own report-uri kept", true, false, "default-src 'self'; report-uri https://collector.example/r",
 			"Content-Security-Policy",
-			"default-src 'self'; report-uri https://collector.example/r",
 			"default-src 'self'; report-uri https://collector.example/r", ""},
 		{"own report-to of another endpoint kept", true, false, "default-src 'self'; Report-To elsewhere",
 			"Content-Security-Policy",
-			"default-src 'self'; Report-To elsewhere",
 			"default-src 'self'; Report-To elsewhere", ""},
 		{"own report-to naming ours declared", true, false, "default-src 'self'; report-to csp-endpoint",
 			"Content-Security-Policy",
-			"default-src 'self'; report-to csp-endpoint",
 			"default-src 'self'; report-to csp-endpoint", ours},
 		{"whitespace and empty directives normalised", true, true, " default-src  'self' ;;\n script-src 'self';",
 			"Content-Security-Policy-Report-Only",
-			"default-src 'self'; script-src 'self'; report-uri /csp-report/; report-to csp-endpoint",
-			"default-src 'self'; script-src 'self'; report-uri /csp-report/", ours},
-		{"disabled", false, false, "default-src 'self'", "", "", "", ""},
+			"default-src 'self'; script-src 'self'; report-uri /csp-report/; report-to csp-endpoint", ours},
+		{"disabled", false, false, "default-src 'self'", "", "", ""},
 	}
 	for _, tt := range tests {
 		for _, overTLS := range []bool{false, true} {
+			// The same headers whatever the scheme (SPEC §7).
 			name := tt.name + " over HTTP"
-			wantValue, wantRE := tt.wantHTTP, ""
 			if overTLS {
 				name = tt.name + " over HTTPS"
-				wantValue, wantRE = tt.wantHTTPS, tt.wantRE
 			}
+			wantValue, wantRE := tt.want, tt.wantRE
 			t.Run(name, func(t *testing.T) {
 				cfg := devConfig()
 				cfg.CSPEnabled, cfg.CSPReportOnly, cfg.CSPPolicy = tt.enabled, tt.reportOnly, tt.policy

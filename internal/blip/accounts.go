@@ -590,24 +590,6 @@ func (a *Accounts) userByID(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
-// Profile returns the public profile of username.
-func (a *Accounts) Profile(ctx context.Context, username string) (*User, error) {
-	if !ValidUsername(username) {
-		return nil, Errorf(CodeNotFound, "Not found.")
-	}
-	u, err := a.users.UserByUsername(ctx, username)
-	if err != nil {
-		if IsCode(err, CodeNotFound) {
-			return nil, Errorf(CodeNotFound, "Not found.")
-		}
-		return nil, fmt.Errorf("accounts: profile: %w", err)
-	}
-	if !u.IsActive {
-		return nil, Errorf(CodeNotFound, "Not found.")
-	}
-	return u, nil
-}
-
 // FlushExpired deletes sessions that expired or were revoked before
 // now-grace, like SimpleJWT's flushexpiredtokens.
 func (a *Accounts) FlushExpired(ctx context.Context, grace time.Duration) (int64, error) {

@@ -103,6 +103,7 @@ func TestClassify(t *testing.T) {
 		{"canceled", context.Canceled, blip.CodeInternal},
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}, blip.CodeUnavailable},
 		{"unexpected EOF", fmt.Errorf("receive message failed: %w", io.ErrUnexpectedEOF), blip.CodeUnavailable},
+		{"connection closed under use", fmt.Errorf("create blip: %w", pgconn.ErrConnClosed), blip.CodeUnavailable},
 		{"admin shutdown", pg("57P01"), blip.CodeUnavailable},
 		{"crash shutdown", pg("57P02"), blip.CodeUnavailable},
 		{"cannot connect now", pg("57P03"), blip.CodeUnavailable},

@@ -346,21 +346,30 @@ func (c *feedCache) timelineKey(ctx context.Context, userID string, req PageRequ
 	return dataKey(familyTimeline, userID, ver, suffix), true
 }
 
-// userID resolves a username to its user's ID. Usernames never change
-// owner, so the mapping is cached without versions.
-func (c *feedCache) userID(ctx context.Context, username string, load func(context.Context, string) (*User, error)) (string, error) {
+// userByUsername returns a user by username through the cache: the
+// username-to-ID mapping (usernames never change owner, so it is cached
+// without versions) and the versioned user entry. The mapping is checked
+// against the entry it leads to, so a mapping left by another database
+// (a wiped staging database, tests sharing one Redis) is never trusted.
+func (c *feedCache) userByUsername(ctx context.Context, username string, load func(context.Context, string) (*User, error)) (*User, error) {
 	key := "d:username:" + strings.ToLower(username)
 	if id, ok, err := c.cache.Get(ctx, key); err == nil && ok && ValidID(string(id)) {
-		return string(id), nil
+		u, err := c.user(ctx, string(id))
+		if err == nil && strings.EqualFold(u.Username, username) {
+			return u, nil
+		}
+		if err != nil && !IsCode(err, CodeNotFound) {
+			return nil, err
+		}
 	}
 	u, err := load(ctx, username)
 	if err != nil {
-		return "", storeErr("feed: user", err)
+		return nil, storeErr("feed: user", err)
 	}
 	if err := c.cache.Set(ctx, key, []byte(u.ID), versionTTL); err != nil {
 		c.logger.WarnContext(ctx, "cache write failed", slog.Any("error", err))
 	}
-	return u.ID, nil
+	return u, nil
 }
 
 // user returns a user by ID through the cache.

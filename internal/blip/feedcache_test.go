@@ -297,3 +297,21 @@ func TestFeedCache_profileCounts(t *testing.T) {
 		t.Fatal("a cached profile carries the password hash")
 	}
 }
+
+// TestFeedCache_staleUsernameMapping: a username mapped in the cache to an
+// ID this database does not have (left by another database sharing the
+// cache) must not hide the real user.
+func TestFeedCache_staleUsernameMapping(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	if err := fx.cache.Set(ctx, "d:username:bob", []byte(blip.NewID()), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	p, err := fx.feed.Profile(ctx, nil, "bob")
+	if err != nil {
+		t.Fatalf("profile with a stale username mapping: %v", err)
+	}
+	if p.Username != "bob" {
+		t.Fatalf("profile %q, want bob", p.Username)
+	}
+}

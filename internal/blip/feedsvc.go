@@ -409,11 +409,7 @@ func (f *Feed) activeUser(ctx context.Context, username string) (*User, error) {
 	if !ValidUsername(username) {
 		return nil, notFound()
 	}
-	id, err := f.cache.userID(ctx, username, f.users.UserByUsername)
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.cache.user(ctx, id)
+	u, err := f.cache.userByUsername(ctx, username, f.users.UserByUsername)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,32 @@ type PageRequest struct {
 	Limit int
 }
 
+// Sentinel IDs: every canonical UUID sorts strictly between them, so a
+// store can express "no bound" as an ordinary comparison and keep each
+// page query one static, parameterised statement.
+const (
+	MinID = "00000000-0000-0000-0000-000000000000"
+	MaxID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+)
+
+// UpperBound returns the exclusive upper ID bound of a newest-first page:
+// MaxID for the first page. A bound that is not an ID is CodeInvalid.
+func (p PageRequest) UpperBound() (string, error) { return p.bound(MaxID) }
+
+// LowerBound returns the exclusive lower ID bound of an oldest-first page:
+// MinID for the first page. A bound that is not an ID is CodeInvalid.
+func (p PageRequest) LowerBound() (string, error) { return p.bound(MinID) }
+
+func (p PageRequest) bound(first string) (string, error) {
+	if p.After == "" {
+		return first, nil
+	}
+	if !ValidID(p.After) {
+		return "", Errorf(CodeInvalid, "Invalid cursor.")
+	}
+	return p.After, nil
+}
+
 // IdempotencyRecord remembers the outcome of a POST made with an
 // Idempotency-Key, so that a retry replays it instead of acting twice.
 type IdempotencyRecord struct {

@@ -243,7 +243,7 @@ func (s *FeedStore) DeleteBlip(ctx context.Context, id string, at time.Time) err
 func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	before, err := beforeBound(p.After)
+	before, err := p.UpperBound()
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (s *FeedStore) UserBlips(ctx context.Context, authorID string, p blip.PageR
 func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	after, err := afterBound(p.After)
+	after, err := p.LowerBound()
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func (s *FeedStore) Replies(ctx context.Context, blipID string, p blip.PageReque
 func (s *FeedStore) Timeline(ctx context.Context, userID string, p blip.PageRequest) ([]*blip.Blip, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	before, err := beforeBound(p.After)
+	before, err := p.UpperBound()
 	if err != nil {
 		return nil, err
 	}

@@ -211,38 +211,6 @@ func hasCode(err error, code string) bool {
 	return ok && pe.Code == code
 }
 
-// Sentinels for UUIDs, so that "no bound" is an ordinary comparison and
-// every query stays one static, parameterised statement.
-const (
-	minUUID = "00000000-0000-0000-0000-000000000000"
-	maxUUID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-)
-
-// invalidCursor is the error for a page bound that is not an ID.
-func invalidCursor() error { return blip.Errorf(blip.CodeInvalid, "Invalid cursor.") }
-
-// beforeBound returns the exclusive upper bound for a newest-first page.
-func beforeBound(after string) (string, error) {
-	if after == "" {
-		return maxUUID, nil
-	}
-	if !blip.ValidID(after) {
-		return "", invalidCursor()
-	}
-	return after, nil
-}
-
-// afterBound returns the exclusive lower bound for an oldest-first page.
-func afterBound(after string) (string, error) {
-	if after == "" {
-		return minUUID, nil
-	}
-	if !blip.ValidID(after) {
-		return "", invalidCursor()
-	}
-	return after, nil
-}
-
 // utc normalises t to what a timestamptz column stores, so values handed
 // back to callers equal what later reads return.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

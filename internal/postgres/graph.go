@@ -118,7 +118,7 @@ func (s *GraphStore) Following(ctx context.Context, userID string, p blip.PageRe
 func (s *GraphStore) edges(ctx context.Context, what, query, userID string, p blip.PageRequest) ([]blip.FollowedUser, error) {
 	ctx, cancel := s.db.bound(ctx)
 	defer cancel()
-	before, err := beforeBound(p.After)
+	before, err := p.UpperBound()
 	if err != nil {
 		return nil, err
 	}

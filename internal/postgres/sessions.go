@@ -131,7 +131,7 @@ func (st *SessionStore) RevokeUserSessions(ctx context.Context, userID, exceptID
 		return ids, nil
 	}
 	if !blip.ValidID(exceptID) {
-		exceptID = minUUID // matches no session
+		exceptID = blip.MinID // matches no session
 	}
 	rows, err := st.db.pool.Query(ctx, `
 		UPDATE sessions SET revoked_at = $3

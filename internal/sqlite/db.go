@@ -289,38 +289,6 @@ func parseTimePtr(s sql.NullString) (*time.Time, error) {
 	return &t, nil
 }
 
-// Sentinels for IDs, so that "no bound" is an ordinary comparison: every
-// canonical UUID sorts strictly between them.
-const (
-	minUUID = "00000000-0000-0000-0000-000000000000"
-	maxUUID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
-)
-
-// invalidCursor is the error for a page bound that is not an ID.
-func invalidCursor() error { return blip.Errorf(blip.CodeInvalid, "Invalid cursor.") }
-
-// beforeBound returns the exclusive upper bound for a newest-first page.
-func beforeBound(after string) (string, error) {
-	if after == "" {
-		return maxUUID, nil
-	}
-	if !blip.ValidID(after) {
-		return "", invalidCursor()
-	}
-	return after, nil
-}
-
-// afterBound returns the exclusive lower bound for an oldest-first page.
-func afterBound(after string) (string, error) {
-	if after == "" {
-		return minUUID, nil
-	}
-	if !blip.ValidID(after) {
-		return "", invalidCursor()
-	}
-	return after, nil
-}
-
 // validIDs keeps the canonical IDs of ids: anything else can match no row.
 func validIDs(ids []string) []string {
 	out := make([]string, 0, len(ids))

@@ -188,19 +188,23 @@ func (f *Feed) like(ctx context.Context, p *Principal, id string, on bool) error
 	if !ValidID(id) {
 		return notFound()
 	}
-	if _, err := f.blips.BlipByID(ctx, id); err != nil {
-		return storeErr("feed: like", err)
-	}
+	var changed bool
 	var err error
 	if on {
-		_, err = f.blips.Like(ctx, p.UserID, id, f.now().UTC())
+		// Like checks in its transaction that the blip is visible.
+		changed, err = f.blips.Like(ctx, p.UserID, id, f.now().UTC())
 	} else {
-		_, err = f.blips.Unlike(ctx, p.UserID, id)
+		// Unlike of a missing or deleted blip is 404, not a silent 204.
+		if _, err = f.cache.blip(ctx, id, f.blips.BlipByID); err == nil {
+			changed, err = f.blips.Unlike(ctx, p.UserID, id)
+		}
 	}
 	if err != nil {
 		return storeErr("feed: like", err)
 	}
-	f.cache.blipChanged(ctx, id)
+	if changed {
+		f.cache.blipChanged(ctx, id)
+	}
 	return nil
 }
 
@@ -321,15 +325,18 @@ func (f *Feed) follow(ctx context.Context, p *Principal, username string, on boo
 	if u.ID == p.UserID {
 		return ValidationError(map[string][]string{"username": {"You cannot follow yourself."}})
 	}
+	var changed bool
 	if on {
-		_, err = f.graph.Follow(ctx, &Follow{ID: NewID(), FollowerID: p.UserID, FolloweeID: u.ID, CreatedAt: f.now().UTC()})
+		changed, err = f.graph.Follow(ctx, &Follow{ID: NewID(), FollowerID: p.UserID, FolloweeID: u.ID, CreatedAt: f.now().UTC()})
 	} else {
-		_, err = f.graph.Unfollow(ctx, p.UserID, u.ID)
+		changed, err = f.graph.Unfollow(ctx, p.UserID, u.ID)
 	}
 	if err != nil {
 		return storeErr("feed: follow", err)
 	}
-	f.cache.followChanged(ctx, p.UserID, u.ID)
+	if changed {
+		f.cache.followChanged(ctx, p.UserID, u.ID)
+	}
 	return nil
 }
 

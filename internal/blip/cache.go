@@ -19,5 +19,7 @@ type Cache interface {
 	// Incr atomically adds delta to an integer counter (created at 0 with
 	// ttl when missing) and returns the new value.
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+	// IncrMany is Incr on every key, in one round trip.
+	IncrMany(ctx context.Context, keys []string, delta int64, ttl time.Duration) error
 	Ping(ctx context.Context) error
 }

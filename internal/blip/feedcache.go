@@ -121,20 +121,25 @@ func (v *versioned) put(ctx context.Context, key string, val any, ttl time.Durat
 	}
 }
 
-// bump invalidates the cached copies of objects ("" IDs ignored).
+// bump invalidates the cached copies of objects ("" IDs ignored), in one
+// round trip however many there are (a post fans out to its author's
+// followers).
 func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
+	keys := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if id == "" {
-			continue
+		if id != "" {
+			keys = append(keys, versionKey(family, id))
 		}
-		key := versionKey(family, id)
-		if _, err := v.cache.Incr(ctx, key, 1, versionTTL); err != nil {
-			v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
-				slog.String("key", key), slog.Any("error", err))
-			v.mu.Lock()
-			v.dirty = true
-			v.mu.Unlock()
-		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if err := v.cache.IncrMany(ctx, keys, 1, versionTTL); err != nil {
+		v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
+			slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err))
+		v.mu.Lock()
+		v.dirty = true
+		v.mu.Unlock()
 	}
 }
 

@@ -44,6 +44,13 @@ func (c *flakyCache) Set(ctx context.Context, k string, v []byte, ttl time.Durat
 	return c.Cache.Set(ctx, k, v, ttl)
 }
 
+func (c *flakyCache) IncrMany(ctx context.Context, ks []string, d int64, ttl time.Duration) error {
+	if c.down.Load() {
+		return errCacheDown
+	}
+	return c.Cache.IncrMany(ctx, ks, d, ttl)
+}
+
 func (c *flakyCache) Incr(ctx context.Context, k string, d int64, ttl time.Duration) (int64, error) {
 	if c.down.Load() {
 		return 0, errCacheDown

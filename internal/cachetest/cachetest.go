@@ -28,6 +28,7 @@ func Run(t *testing.T, newCache func(t *testing.T) blip.Cache) {
 		{"GetSetMiss", testGetSetMiss},
 		{"Overwrite", testOverwrite},
 		{"GetMany", testGetMany},
+		{"IncrMany", testIncrMany},
 		{"TTLExpiry", testTTLExpiry},
 		{"NoTTL", testNoTTL},
 		{"DeleteMany", testDeleteMany},
@@ -335,5 +336,44 @@ func testGetMany(t *testing.T, c blip.Cache) {
 	}
 	if none, err := c.GetMany(t.Context()); err != nil || len(none) != 0 {
 		t.Errorf("GetMany() = %v, %v; want empty", none, err)
+	}
+}
+
+func testIncrMany(t *testing.T, c blip.Cache) {
+	if _, err := c.Incr(t.Context(), "a", 5, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.IncrMany(t.Context(), []string{"a", "b", "c"}, 2, 100*time.Millisecond); err != nil {
+		t.Fatalf("IncrMany: %v", err)
+	}
+	got, err := c.GetMany(t.Context(), "a", "b", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"7", "2", "2"} {
+		if string(got[i]) != want {
+			t.Errorf("after IncrMany, key %d = %q, want %s", i, got[i], want)
+		}
+	}
+	// New counters get the TTL; the existing one keeps its own.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		vals, err := c.GetMany(t.Context(), "a", "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vals[1] == nil {
+			if vals[0] == nil {
+				t.Fatal("IncrMany gave an existing counter the new TTL")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a counter created by IncrMany never expired")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.IncrMany(t.Context(), nil, 1, long); err != nil {
+		t.Errorf("IncrMany with no keys: %v", err)
 	}
 }

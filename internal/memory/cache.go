@@ -75,6 +75,16 @@ func (c *Cache) GetMany(_ context.Context, keys ...string) ([][]byte, error) {
 	return out, nil
 }
 
+// IncrMany is Incr on every key.
+func (c *Cache) IncrMany(ctx context.Context, keys []string, delta int64, ttl time.Duration) error {
+	for _, k := range keys {
+		if _, err := c.Incr(ctx, k, delta, ttl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Set stores a copy of value under key for ttl; ttl <= 0 means no expiry
 // (the entry still leaves under LRU pressure).
 func (c *Cache) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {

@@ -28,6 +28,19 @@ end
 return v
 `)
 
+// incrManyScript is incrScript over every key, so that invalidating a
+// whole fan-out of counters costs one round trip.
+var incrManyScript = goredis.NewScript(`
+local ttl = tonumber(ARGV[2])
+for _, k in ipairs(KEYS) do
+  redis.call('INCRBY', k, ARGV[1])
+  if ttl > 0 and redis.call('PTTL', k) == -1 then
+    redis.call('PEXPIRE', k, ttl)
+  end
+end
+return #KEYS
+`)
+
 // Cache is a blip.Cache in Redis, shared by all replicas. Every key is
 // stored under a prefix so that several caches (and test runs) can share a
 // database.
@@ -162,6 +175,29 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 		return 0, fmt.Errorf("redis cache: incr: %w", err)
 	}
 	return n, nil
+}
+
+// IncrMany adds delta to every counter in keys in one script (one round
+// trip), with Incr's TTL rule for new counters.
+func (c *Cache) IncrMany(ctx context.Context, keys []string, delta int64, ttl time.Duration) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	ms := int64(0)
+	if ttl > 0 {
+		ms = max(ttl.Milliseconds(), 1)
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = c.prefix + k
+	}
+	if err := c.observe(ctx, incrManyScript.Run(ctx, c.rdb, full, delta, ms).Err()); err != nil {
+		return fmt.Errorf("redis cache: incr many: %w", err)
+	}
+	return nil
 }
 
 // Ping checks that Redis answers, whatever the breaker says; an answer

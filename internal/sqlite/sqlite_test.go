@@ -54,37 +54,7 @@ func TestMigrate(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(db.Close)
-	steps := []struct {
-		cmd  string
-		want []string // substrings of the output, in order
-	}{
-		{"status", []string{"00001_users_sessions.sql       pending", "00002_blips_graph.sql          pending"}},
-		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql"}},
-		{"up", []string{"no pending migrations; schema at version 2"}},
-		{"status", []string{"00001_users_sessions.sql       applied", "00002_blips_graph.sql          applied"}},
-		{"down", []string{"OK    down 00002_blips_graph.sql"}},
-		{"status", []string{"00001_users_sessions.sql       applied", "00002_blips_graph.sql          pending"}},
-		{"down", []string{"OK    down 00001_users_sessions.sql"}},
-		{"down", []string{"no migration to roll back"}},
-		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql"}},
-	}
-	for i, st := range steps {
-		var out bytes.Buffer
-		if err := db.Migrate(t.Context(), st.cmd, &out); err != nil {
-			t.Fatalf("step %d %s: %v", i, st.cmd, err)
-		}
-		rest := out.String()
-		for _, w := range st.want {
-			j := strings.Index(rest, w)
-			if j < 0 {
-				t.Fatalf("step %d %s: output lacks %q:\n%s", i, st.cmd, w, out.String())
-			}
-			rest = rest[j+len(w):]
-		}
-	}
-	if err := db.Migrate(t.Context(), "sideways", &bytes.Buffer{}); err == nil {
-		t.Error("unknown command accepted")
-	}
+	storetest.RunMigrate(t, db)
 }
 
 // TestMigrateConcurrent starts several migrators on one file at once, as

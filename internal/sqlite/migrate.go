@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/blipsocial/blip/internal/blip"
+	"github.com/blipsocial/blip/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -29,10 +29,8 @@ var migrationFiles embed.FS
 // migration also runs in its own IMMEDIATE transaction, i.e. under SQLite's
 // write lock). A lease left by a killed process expires after lockLease.
 func (db *DB) Migrate(ctx context.Context, cmd string, out io.Writer) error {
-	switch cmd {
-	case "up", "down", "status":
-	default:
-		return fmt.Errorf("sqlite: migrate: unknown command %q (want up, down or status)", cmd)
+	if err := migrate.CheckCommand(cmd); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	sub, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -45,48 +43,8 @@ func (db *DB) Migrate(ctx context.Context, cmd string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	switch cmd {
-	case "up":
-		res, err := p.Up(ctx)
-		var pe *goose.PartialError
-		if errors.As(err, &pe) {
-			res = pe.Applied
-		}
-		for _, r := range res {
-			fmt.Fprintln(out, r.String())
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate up: %w", err)
-		}
-		if len(res) == 0 {
-			v, err := p.GetDBVersion(ctx)
-			if err != nil {
-				return fmt.Errorf("sqlite: migrate up: %w", err)
-			}
-			fmt.Fprintf(out, "no pending migrations; schema at version %d\n", v)
-		}
-	case "down":
-		res, err := p.Down(ctx)
-		if errors.Is(err, goose.ErrNoNextVersion) {
-			fmt.Fprintln(out, "no migration to roll back; schema at version 0")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate down: %w", err)
-		}
-		fmt.Fprintln(out, res.String())
-	case "status":
-		st, err := p.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate status: %w", err)
-		}
-		for _, s := range st {
-			state := "pending"
-			if s.State == goose.StateApplied {
-				state = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
-			}
-			fmt.Fprintf(out, "%-30s %s\n", path.Base(s.Source.Path), state)
-		}
+	if err := migrate.Run(ctx, p, cmd, out); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }

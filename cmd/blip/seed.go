@@ -83,17 +83,12 @@ func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout, 
 		fmt.Fprintf(stderr, "blip seed: %v\n%s", err, seedUsage)
 		return usageError{msg: err.Error()}
 	}
-	db, err := openDatabase(ctx, cfg)
+	db, err := openMigratedDatabase(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
+		return err
 	}
 	defer db.close()
 	s := db.seeder
-	if cfg.AutoMigrate {
-		if err := db.migrate(ctx, "up", io.Discard); err != nil {
-			return fmt.Errorf("auto-migrate: %w", err)
-		}
-	}
 	// One hash for everyone: hashing a million times would take hours, and
 	// the stored hash is still a real Argon2id hash with production
 	// parameters, so logging in as a seeded user costs what it does in

@@ -45,9 +45,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, err
 	}
-	db, err := openDatabase(ctx, cfg)
+	db, err := openMigratedDatabase(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, err
 	}
 	cs, err := openCaches(ctx, cfg)
 	if err != nil {
@@ -137,11 +137,6 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer a.close()
-	if cfg.AutoMigrate {
-		if err := a.db.migrate(ctx, "up", io.Discard); err != nil {
-			return fmt.Errorf("auto-migrate: %w", err)
-		}
-	}
 	if err := a.metrics.RegisterPoolStats(a.db.stats); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

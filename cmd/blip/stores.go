@@ -65,6 +65,22 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 	return nil, fmt.Errorf("unknown database engine %q", cfg.DBEngine)
 }
 
+// openMigratedDatabase is openDatabase followed by `migrate up` when
+// AUTO_MIGRATE is set: what every command but `blip migrate` itself wants.
+func openMigratedDatabase(ctx context.Context, cfg config.Config) (*database, error) {
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if cfg.AutoMigrate {
+		if err := db.migrate(ctx, "up", io.Discard); err != nil {
+			db.close()
+			return nil, fmt.Errorf("auto-migrate: %w", err)
+		}
+	}
+	return db, nil
+}
+
 func poolStats(s sqlite.Stats) httpapi.PoolStats {
 	return httpapi.PoolStats{
 		MaxConns: int(s.Max), OpenConns: int(s.Total), InUse: int(s.Acquired), Idle: int(s.Idle),

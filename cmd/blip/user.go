@@ -48,11 +48,6 @@ func userCommand(ctx context.Context, cfg config.Config, args []string, stdin io
 		return err
 	}
 	defer a.close()
-	if cfg.AutoMigrate {
-		if err := a.db.migrate(ctx, "up", io.Discard); err != nil {
-			return fmt.Errorf("auto-migrate: %w", err)
-		}
-	}
 	u, err := a.accounts.Register(ctx, blip.Registration{
 		Email: *email, Username: *username, Password: password, Name: *name, Role: blip.Role(*role),
 	})

@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// End-to-end tests of accounts and authentication (SPEC §5, §6): every test
+// End-to-end tests of accounts and authentication (docs/api.md, docs/auth-tokens.md): every test
 // runs the real program on a real listener, on every backend.
 
 // revocationWindow is how long a revoked access token may still be honoured
-// (SPEC §6: one second); polls allow some scheduling slack on top.
+// (one second, docs/auth-tokens.md); polls allow some scheduling slack on top.
 const (
 	revocationWindow = time.Second
 	pollBudget       = 1500 * time.Millisecond
@@ -112,7 +112,7 @@ func eventually(t *testing.T, what string, f func() bool) time.Duration {
 			return time.Since(start)
 		}
 		if time.Since(start) > pollBudget {
-			t.Fatalf("%s: still not true after %s (SPEC §6 allows %s)", what, pollBudget, revocationWindow)
+			t.Fatalf("%s: still not true after %s (revocation must hold within %s)", what, pollBudget, revocationWindow)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -182,8 +182,8 @@ func createAdmin(t *testing.T, b backend) (email, password string) {
 	return email, password
 }
 
-// TestE2E_loginRefreshRotationReuseLogout walks the token lifecycle of SPEC
-// §6: login, /me, rotation, reuse detection revoking the family, logout.
+// TestE2E_loginRefreshRotationReuseLogout walks the token lifecycle:
+// login, /me, rotation, reuse detection revoking the family, logout.
 func TestE2E_loginRefreshRotationReuseLogout(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := startServer(t, b, nil)
@@ -523,7 +523,7 @@ func refreshCookie(r response) *http.Cookie {
 	return nil
 }
 
-// wantRefreshCookie checks the attributes SPEC §6 requires of the cookie
+// wantRefreshCookie checks the attributes docs/api.md promises for the cookie
 // and returns its value.
 func wantRefreshCookie(t *testing.T, r response, what string) string {
 	t.Helper()

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Scale-out (SPEC §1, §6): replicas share PostgreSQL and Redis, so a token
+// Scale-out (docs/deployment.md, Replicas): replicas share PostgreSQL and Redis, so a token
 // rotated or revoked on one is refused by every other, at once for refresh
 // tokens and within one second for access tokens.
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 )
 
-// End-to-end test of read-after-write across replicas (SPEC §1 "nothing
+// End-to-end test of read-after-write across replicas (nothing
 // that must be consistent across replicas lives only in one process's
-// memory when Redis is configured"): two servers share PostgreSQL and
+// memory when Redis is configured, docs/caching.md): two servers share PostgreSQL and
 // Redis; a write on A is visible on B's very next read, even when B has the
 // old state cached.
 

@@ -17,7 +17,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// End-to-end tests of the microblog (SPEC §4, §5 "Blips"): every endpoint's
+// End-to-end tests of the microblog (docs/api.md: conventions and the Blips routes): every endpoint's
 // success and error paths, deletion, likes, follows, timelines,
 // Idempotency-Key and ETags, on every backend.
 
@@ -274,7 +274,7 @@ var (
 )
 
 // TestE2E_blipPost covers POST /api/v1/blips: the representation, Location,
-// the text rules of SPEC §5, reply_to and authentication.
+// the text rules (1-280 characters after NFC, no control characters), reply_to and authentication.
 func TestE2E_blipPost(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
@@ -398,7 +398,7 @@ func TestE2E_blipPost(t *testing.T) {
 }
 
 // TestE2E_blipGetDelete covers GET and DELETE /api/v1/blips/{id} and who
-// may delete (SPEC §5 roles).
+// may delete (the roles of docs/api.md).
 func TestE2E_blipGetDelete(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
@@ -421,7 +421,7 @@ func TestE2E_blipGetDelete(t *testing.T) {
 		feedDo(t, al.c, "DELETE", "/api/v1/blips/"+id, http.StatusNoContent)
 		wantProblem(t, anon.do("GET", "/api/v1/blips/"+id, nil), http.StatusNotFound, "not_found", "GET after delete")
 		wantProblem(t, al.c.do("DELETE", "/api/v1/blips/"+id, nil), http.StatusNotFound, "not_found", "second DELETE")
-		// Trailing slash form answers too (SPEC §4).
+		// Trailing slash form answers too.
 		id = feedPost(t, al.c, "slash", "")["id"].(string)
 		feedGet(t, anon, "/api/v1/blips/"+id+"/")
 		feedDo(t, al.c, "DELETE", "/api/v1/blips/"+id+"/", http.StatusNoContent)
@@ -525,7 +525,7 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 		counts(al, 0, 0, 0, "fresh")
 		wantProblem(t, anon.do("GET", "/api/v1/users/nobody_here_at_all", nil), http.StatusNotFound, "not_found", "unknown profile")
 		wantProblem(t, anon.do("GET", "/api/v1/users/x", nil), http.StatusNotFound, "not_found", "malformed username")
-		// Usernames match case-insensitively (SPEC §5).
+		// Usernames match case-insensitively.
 		feedGet(t, anon, "/api/v1/users/"+strings.ToUpper(al.name))
 
 		t.Run("follow", func(t *testing.T) {
@@ -618,7 +618,7 @@ func TestE2E_followsAndProfiles(t *testing.T) {
 	})
 }
 
-// TestE2E_timeline covers GET /api/v1/timeline (SPEC §5): own and followed
+// TestE2E_timeline covers GET /api/v1/timeline: own and followed
 // blips newest first, earlier blips after a follow, new blips on the very
 // next read, and none after an unfollow.
 func TestE2E_timeline(t *testing.T) {
@@ -661,8 +661,8 @@ func TestE2E_timeline(t *testing.T) {
 	})
 }
 
-// TestE2E_deletionHidesEverywhere checks SPEC §5 "gone from every read and
-// timeline" and the counts a deletion must fix.
+// TestE2E_deletionHidesEverywhere checks that a deleted blip is gone from every
+// read and timeline, and the counts a deletion must fix.
 func TestE2E_deletionHidesEverywhere(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b backend) {
@@ -730,8 +730,8 @@ func feedRawPost(ctx context.Context, hc *http.Client, base, token, key, body st
 	return resp.StatusCode, resp.Header, raw, err
 }
 
-// TestE2E_idempotencyKey covers Idempotency-Key on POST /api/v1/blips
-// (SPEC §4): replay, after a restart too, reuse with another body, per-user
+// TestE2E_idempotencyKey covers Idempotency-Key on POST /api/v1/blips:
+// replay, after a restart too, reuse with another body, per-user
 // keys and concurrent duplicates.
 func TestE2E_idempotencyKey(t *testing.T) {
 	t.Parallel()

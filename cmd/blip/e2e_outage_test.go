@@ -11,7 +11,7 @@ import (
 )
 
 // These tests cut the real server off its PostgreSQL or Redis with a TCP
-// proxy and check SPEC §7a: 503 unavailable (never 500) within seconds
+// proxy and check the failure behaviour of docs/storage.md: 503 unavailable (never 500) within seconds
 // while the database is away, degraded but working without Redis, and
 // recovery without a restart, with no stale token or cache entry after.
 

@@ -17,7 +17,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// End-to-end tests of cursor pagination (SPEC §4): complete, ordered walks
+// End-to-end tests of cursor pagination (docs/api.md, Pagination): complete, ordered walks
 // while other requests write, absolute next links, and hostile cursors and
 // limits that must be 400, never 500.
 

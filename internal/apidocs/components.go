@@ -1,7 +1,7 @@
 package apidocs
 
 // This file holds the reusable parts of the OpenAPI document: the
-// representations of SPEC §4 (field names are part of the contract), the
+// representations (field names are part of the API), the
 // request bodies, parameters, headers, problem responses and security
 // schemes that the operations in openapi.go refer to.
 
@@ -268,7 +268,7 @@ func schemas() object {
 		{"Role", object{{"type", "string"}, {"enum", list{"user", "moderator", "admin"}},
 			{"description", "`moderator` may delete any blip; `admin` may do everything, including user administration."}}},
 
-		// Representations (SPEC §4).
+		// Representations.
 		{"User", objectSchema("A public profile.", userRequired(), false,
 			append(userProps(name, bio),
 				member{"followed_by_me", typed("boolean", "Whether the caller follows this user; present only for an authenticated caller.")})...,

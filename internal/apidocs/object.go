@@ -14,7 +14,7 @@ type member struct {
 
 // object is a JSON object that keeps its members in the order written.
 // encoding/json sorts map keys; the OpenAPI document reads better, and
-// Swagger UI lists paths and tags better, in the order of SPEC §5.
+// Swagger UI lists paths and tags better, in the order docs/api.md lists them.
 type object []member
 
 // MarshalJSON encodes o with its members in order.

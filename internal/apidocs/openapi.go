@@ -15,7 +15,7 @@ const (
 )
 
 // RefreshCookie is the name under which the document says the refresh
-// token travels when AUTH_COOKIE is "both" or "only" (SPEC §6).
+// token travels when AUTH_COOKIE is "both" or "only".
 const RefreshCookie = "blip_refresh"
 
 // devVersion is info.version of the document Schema returns.
@@ -226,7 +226,7 @@ func conditionalGET(schema, desc string) object {
 	}
 }
 
-// operations lists every route of SPEC §5, in its order.
+// operations lists every route, in the order docs/api.md lists them.
 func operations() []operation {
 	return []operation{
 		// Platform.
@@ -526,7 +526,7 @@ func openAPI(version string) object {
 }
 
 // infoDescription is the document's introduction, in CommonMark.
-const infoDescription = `Blip is a microblogging API. Its conventions (SPEC §4):
+const infoDescription = `Blip is a microblogging API. Its conventions:
 
 * **Trailing slashes.** Every route also answers with one trailing slash added or removed: ` + "`/health`" + ` and ` + "`/health/`" + `, ` + "`/api/v1/blips`" + ` and ` + "`/api/v1/blips/`" + `, without a redirect. This document uses the canonical forms.
 * **JSON** in and out (` + "`application/json; charset=utf-8`" + `). A request body of another type is 415, malformed JSON, unknown fields or wrong types 400, a body over ` + "`MAX_BODY_BYTES`" + ` (default 1 MiB) 413.

@@ -14,7 +14,7 @@ import (
 	"github.com/blipsocial/blip/internal/apidocs"
 )
 
-// specRoutes is every route of SPEC §5, as "METHOD path" in the
+// specRoutes is every route of the API (docs/api.md, Routes), as "METHOD path" in the
 // document's canonical form.
 var specRoutes = []string{
 	// Platform.
@@ -109,7 +109,7 @@ func TestSchema_EverySpecRoute(t *testing.T) {
 	}
 	for route := range ops {
 		if !slices.Contains(specRoutes, route) {
-			t.Errorf("%s is in the document but not in SPEC §5", route)
+			t.Errorf("%s is in the document but not in the route list", route)
 		}
 	}
 }
@@ -270,7 +270,7 @@ func TestSchema_CreatedHasLocation(t *testing.T) {
 	}
 }
 
-// TestSchema_Statuses spot-checks the statuses SPEC §4-§6 promise.
+// TestSchema_Statuses spot-checks the statuses docs/api.md promises.
 func TestSchema_Statuses(t *testing.T) {
 	ops := operations(t, decodeSchema(t))
 	tests := []struct {

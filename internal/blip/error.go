@@ -98,7 +98,7 @@ func ErrorFields(err error) map[string][]string {
 func IsCode(err error, code Code) bool { return err != nil && ErrorCode(err) == code }
 
 // unavailableError marks a failure of a dependency as a whole, not of the
-// request (SPEC §7a): to errors.As it is a *Error with CodeUnavailable,
+// request: to errors.As it is a *Error with CodeUnavailable,
 // which the API answers with 503 and Retry-After, while Unwrap still leads
 // to the cause for logs and for errors.Is.
 type unavailableError struct {

@@ -39,7 +39,7 @@ func HasErrors(problems []Problem) bool {
 	return slices.ContainsFunc(problems, func(p Problem) bool { return p.Level == LevelError })
 }
 
-// Secret-key rules: SPEC §1 asks for at least 32 random bytes.
+// Secret-key rules: at least 32 random bytes (docs/configuration.md).
 const (
 	minSecretKeyLen      = 32
 	minSecretKeyDistinct = 10
@@ -57,8 +57,8 @@ func (c Config) StartupErrors() []Problem {
 }
 
 // Check validates the configuration beyond what Load can: combinations,
-// and with deploy (`blip check --deploy`) the production checklist of
-// SPEC §2. In production, or with deploy, it includes StartupErrors. The
+// and with deploy (`blip check --deploy`) the production checklist
+// (DEBUG, SECRET_KEY, ALLOWED_HOSTS, HTTPS redirect, HSTS, cookies, CSP). In production, or with deploy, it includes StartupErrors. The
 // result has errors first, then warnings, each in ID order.
 func (c Config) Check(deploy bool) []Problem {
 	var ps []Problem

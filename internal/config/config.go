@@ -36,7 +36,7 @@ type Rate struct {
 }
 
 // Config is the whole configuration. Every field comes from one variable
-// of SPEC §3 (named in its comment) or is derived from them. An empty
+// of docs/configuration.md (named in its comment) or is derived from them. An empty
 // variable counts as unset and takes its default.
 type Config struct {
 	Env   Env  // APP_ENV: development (default), production or test

@@ -94,7 +94,7 @@ func requireAuth(logger *slog.Logger, next http.Handler) http.Handler {
 // AUTH_COOKIE is both or only.
 const refreshCookieName = apidocs.RefreshCookie
 
-// tokenCookies implements AUTH_COOKIE (SPEC §6).
+// tokenCookies implements AUTH_COOKIE (docs/api.md, Cookie mode).
 type tokenCookies struct {
 	mode    string // off|both|only
 	secure  bool
@@ -126,7 +126,7 @@ func (c tokenCookies) set(w http.ResponseWriter, r *http.Request, refresh string
 	if !c.enabled() {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as SPEC §6 requires
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as the cookie mode requires
 		Name: refreshCookieName, Value: refresh, Path: "/api/token/", MaxAge: c.maxAge,
 		HttpOnly: true, Secure: c.secure || isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
@@ -136,7 +136,7 @@ func (c tokenCookies) clear(w http.ResponseWriter, r *http.Request) {
 	if !c.enabled() {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as SPEC §6 requires
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as the cookie mode requires
 		Name: refreshCookieName, Value: "", Path: "/api/token/", MaxAge: -1,
 		HttpOnly: true, Secure: c.secure || isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})

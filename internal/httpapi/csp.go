@@ -28,7 +28,7 @@ type cspHeaders struct {
 // when empty) and CSP_REPORT_ONLY. Unless the policy already has report-uri
 // or report-to, it appends both "report-uri /csp-report/" and
 // "report-to csp-endpoint", with Reporting-Endpoints:
-// csp-endpoint="/csp-report/" (SPEC §7).
+// csp-endpoint="/csp-report/" (docs/security.md).
 //
 // Why both: Firefox and Safari deliver report-uri; Chromium, once a policy
 // has report-to, ignores report-uri and uses the Reporting API, which

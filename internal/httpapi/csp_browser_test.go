@@ -46,7 +46,7 @@ func TestCSPInChromium(t *testing.T) {
 		dumpDOM  bool
 		wantType string // the report format Chromium must use
 	}{
-		// The policy carries report-uri and report-to (SPEC §7). Chromium
+		// The policy carries report-uri and report-to. Chromium
 		// then uses the Reporting API, which delivers only from secure
 		// pages to HTTPS endpoints: over plain HTTP it sends nothing, so the
 		// browser test runs over HTTPS. The report-uri format

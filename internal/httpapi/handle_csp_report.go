@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	// maxCSPReportBytes bounds a report body (SPEC §5).
+	// maxCSPReportBytes bounds a report body (64 KiB).
 	maxCSPReportBytes = 64 << 10
 	// maxCSPReportsPerRequest bounds the log lines one request can cause.
 	maxCSPReportsPerRequest = 20

@@ -10,8 +10,8 @@ import (
 // header is one precomputed response header.
 type header struct{ name, value string }
 
-// secureHeaders sets the security headers every response must carry (SPEC
-// §7). They are set before next runs, so error responses, 404s and panics
+// secureHeaders sets the security headers every response must carry
+// (docs/security.md). They are set before next runs, so error responses, 404s and panics
 // answered further down carry them too.
 //
 // With SECURITY_HEADERS_ENABLED: X-Content-Type-Options, X-Frame-Options,

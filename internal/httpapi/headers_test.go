@@ -220,7 +220,7 @@ func TestSecureHeaders_CSPVariants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, overTLS := range []bool{false, true} {
-			// The same headers whatever the scheme (SPEC §7).
+			// The same headers whatever the scheme.
 			name := tt.name + " over HTTP"
 			if overTLS {
 				name = tt.name + " over HTTPS"

@@ -40,7 +40,7 @@ func NewHealth(db, cache blip.Pinger, version string) *Health {
 }
 
 // SetDraining makes /health/ answer 503 from now on, so load balancers stop
-// sending new requests while in-flight ones finish (SPEC §7a).
+// sending new requests while in-flight ones finish.
 func (h *Health) SetDraining() { h.draining.Store(true) }
 
 // Draining reports whether SetDraining was called.
@@ -113,7 +113,7 @@ func (h *Health) check(ctx context.Context, logger *slog.Logger) healthReport {
 		report.Status = healthUnavailable
 	case report.Checks["cache"].Status == healthUnavailable:
 		// Blip keeps working from the database and per-process limits
-		// without Redis (SPEC §7a), so this replica stays in rotation.
+		// without Redis, so this replica stays in rotation.
 		report.Status = healthDegraded
 	}
 	return report

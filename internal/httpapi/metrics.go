@@ -15,7 +15,7 @@ import (
 	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
-// Metrics holds Blip's Prometheus metrics (SPEC §8), registered on a
+// Metrics holds Blip's Prometheus metrics (monitoring/metrics.txt), registered on a
 // registry the caller owns: no default registry, no globals, so tests and
 // several servers in one process never collide. Every method is safe on a
 // nil *Metrics and then does nothing, so code under test may pass nil.

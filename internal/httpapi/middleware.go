@@ -13,7 +13,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// maxRequestIDLen bounds an accepted X-Request-ID (SPEC §7).
+// maxRequestIDLen bounds an accepted X-Request-ID.
 const maxRequestIDLen = 128
 
 // validRequestID reports whether id may be echoed and logged as it is:

@@ -15,7 +15,7 @@ import (
 const routeUnmatched = "unmatched"
 
 // router is Blip's request router: an http.ServeMux with Go 1.22 method
-// and wildcard patterns, plus three rules the API promises (SPEC §4):
+// and wildcard patterns, plus three rules the API promises (docs/api.md):
 //
 //   - every route answers with and without one trailing slash;
 //   - an unknown path is a 404 problem and a known path with the wrong
@@ -32,7 +32,7 @@ func newRouter(logger *slog.Logger) *router {
 }
 
 // handle registers h for pattern, "METHOD /path" with ServeMux wildcards,
-// written in its canonical form (the one SPEC lists, such as "GET /health/"
+// written in its canonical form (the one docs/api.md lists, such as "GET /health/"
 // or "GET /api/v1/blips/{id}"). Both the slash and the slash-less form are
 // registered, as exact matches, so neither form redirects: a redirect would
 // turn an API client's POST into a GET. "/" registers only itself, and a

@@ -11,7 +11,7 @@ import (
 )
 
 // addRoutes lists the whole API. Patterns are written in their canonical
-// form, as SPEC §5 lists them; router.handle makes each answer with and
+// form, as docs/api.md lists them; router.handle makes each answer with and
 // without one trailing slash, and uses the pattern as the route label.
 func addRoutes(
 	rt *router,

@@ -26,7 +26,7 @@ const throttleErrorLogInterval = time.Minute
 // from every other use of SECRET_KEY.
 const accountKeyContext = "blip/ratelimit/account/v1"
 
-// throttle applies the THROTTLE_* policies of SPEC §7 (docs/ratelimit.md):
+// throttle applies the THROTTLE_* policies of docs/ratelimit.md:
 // general() limits every request per user or, for anonymous callers, per
 // client IP; route() adds a stricter per-IP class to one route;
 // allowAccount() is the per-account half of the login policy.
@@ -154,7 +154,7 @@ func (t *throttle) route(policy string, next http.Handler) http.Handler {
 }
 
 // allowAccount counts one login attempt against the account named by email
-// under the login policy: SPEC §7's per-account half of THROTTLE_LOGIN, which
+// under the login policy: the per-account half of THROTTLE_LOGIN, which
 // stops a password guesser who rotates IP addresses. The login handler
 // calls it after decoding the body and before checking the password, so
 // throttled guesses cost no password hashing. When it returns false it has

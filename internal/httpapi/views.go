@@ -6,7 +6,7 @@ import (
 	"github.com/blipsocial/blip/internal/blip"
 )
 
-// The JSON representations of SPEC §4. Field names are part of the contract.
+// The JSON representations. Field names are part of the API (docs/api.md).
 
 type userJSON struct {
 	ID             string `json:"id"`

@@ -43,7 +43,7 @@ func benchDB(b *testing.B) (*postgres.DB, *pgx.Conn) {
 
 // BenchmarkTimelineDepth reads timeline page 1 and page 500 of the user
 // with the most followees, ties going to the one whose followees posted
-// the most: SPEC §4 says the cost of a page does not grow with its depth.
+// the most: the API promises that the cost of a page does not grow with its depth.
 func BenchmarkTimelineDepth(b *testing.B) {
 	db, conn := benchDB(b)
 	user := benchQueryID(b, conn, "timeline user", `

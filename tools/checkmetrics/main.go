@@ -6,7 +6,7 @@
 // their _bucket, _sum and _count series), optionally followed by the label
 // names the series carries. A Go test in the service compares that file with
 // the real /metrics output, so together the two checks keep every panel and
-// alert pointed at something that exists (SPEC §8).
+// alert pointed at something that exists.
 //
 // PromQL is not fully parsed: the program strips strings, label matchers,
 // grouping clauses, ranges and Grafana variables, then treats every remaining

@@ -1,5 +1,7 @@
 // Command checkmetrics fails when a Grafana dashboard or a Prometheus rule
-// queries a metric that Blip does not export.
+// queries a metric that Blip does not export, or when an alert has no
+// promtool unit test (monitoring/prometheus/tests) that makes it fire and
+// one that keeps it quiet.
 //
 // The list of exported series lives in monitoring/metrics.txt, one series
 // name per line as it appears in the /metrics exposition (histograms list
@@ -111,6 +113,15 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "checkmetrics: %d queries in %d dashboard(s) and %d rule file(s) use %d known series\n",
 		len(queries), len(dashboards), len(rules), len(used))
+
+	problems, err = checkAlertTests(*root, rules)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d alert test problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	fmt.Fprintln(stdout, "checkmetrics: every alert has a promtool test that fires it and one that keeps it quiet")
 	return nil
 }
 

@@ -9,17 +9,7 @@ import (
 
 func TestCheckAlertTests(t *testing.T) {
 	root := t.TempDir()
-	write := func(rel, text string) string {
-		t.Helper()
-		path := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(rel, text string) string { return writeFile(t, root, rel, text) }
 	rules := write("monitoring/prometheus/alerts.yml", `groups:
   - name: g
     rules:
@@ -61,4 +51,18 @@ func TestCheckAlertTests(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("checkAlertTests =\n%q\nwant\n%q", got, want)
 	}
+}
+
+// writeFile writes text to root/rel, creating directories, and returns the
+// file's path.
+func writeFile(t *testing.T, root, rel, text string) string {
+	t.Helper()
+	path := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

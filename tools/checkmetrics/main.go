@@ -1,7 +1,8 @@
 // Command checkmetrics fails when a Grafana dashboard or a Prometheus rule
-// queries a metric that Blip does not export, or when an alert has no
-// promtool unit test (monitoring/prometheus/tests) that makes it fire and
-// one that keeps it quiet.
+// queries a metric that Blip does not export, when an alert has no promtool
+// unit test (monitoring/prometheus/tests) that makes it fire and one that
+// keeps it quiet, or when monitoring/README.md does not describe every panel
+// (title and queries) and every alert, or describes ones that are gone.
 //
 // The list of exported series lives in monitoring/metrics.txt, one series
 // name per line as it appears in the /metrics exposition (histograms list
@@ -122,6 +123,15 @@ func run(args []string, stdout io.Writer) error {
 		return fmt.Errorf("%d alert test problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	fmt.Fprintln(stdout, "checkmetrics: every alert has a promtool test that fires it and one that keeps it quiet")
+
+	problems, err = checkReadme(*root, dashboards, rules)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s) in monitoring/README.md:\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	fmt.Fprintln(stdout, "checkmetrics: monitoring/README.md describes every panel (with its queries) and every alert")
 	return nil
 }
 

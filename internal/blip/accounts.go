@@ -335,18 +335,20 @@ func (a *Accounts) Verify(ctx context.Context, token string) error {
 }
 
 // Authenticate turns an access token into the principal of a request. It
-// fails for a revoked session, an inactive user, or a token issued before
-// the user's latest token-invalidating event.
+// fails for a revoked session, a session of another user, an inactive
+// user, or a token issued before the user's latest token-invalidating event.
 func (a *Accounts) Authenticate(ctx context.Context, access string) (*Principal, error) {
 	c, err := a.tokens.Parse(access, AccessToken)
 	if err != nil {
 		return nil, err
 	}
-	revoked, err := a.state.sessionRevoked(ctx, c.SessionID)
+	// A session belongs to one user: a token naming another user with this
+	// sid was not issued by Blip, whatever its signature says.
+	owner, err := a.state.sessionOwner(ctx, c.SessionID)
 	if err != nil {
 		return nil, err
 	}
-	if revoked {
+	if owner == "" || owner != c.UserID {
 		return nil, tokenNotValid()
 	}
 	ua, err := a.state.user(ctx, c.UserID, c.Version)

@@ -19,6 +19,14 @@ import (
 // database and an in-process cache: real components, no fakes.
 func newAccounts(t *testing.T, params auth.Argon2Params) *blip.Accounts {
 	t.Helper()
+	a, _ := newAccountsOn(t, params, memory.NewCache(0))
+	return a
+}
+
+// newAccountsOn is newAccounts over the given cache; it also returns the
+// token issuer, whose key lets a test sign tokens of its own.
+func newAccountsOn(t *testing.T, params auth.Argon2Params, cache blip.Cache) (*blip.Accounts, *auth.Tokens) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
 	if err != nil {
@@ -35,8 +43,8 @@ func newAccounts(t *testing.T, params auth.Argon2Params) *blip.Accounts {
 	return blip.NewAccounts(blip.AccountsDeps{
 		Users: sqlite.NewUserStore(db), Sessions: sqlite.NewSessionStore(db), Tokens: tokens,
 		Hasher: auth.NewArgon2id(params), Policy: auth.PasswordRules{},
-		Cache: memory.NewCache(0), Logger: slog.New(slog.DiscardHandler),
-	})
+		Cache: cache, Logger: slog.New(slog.DiscardHandler),
+	}), tokens
 }
 
 // registered creates an account and returns its email and password.

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
 // authState caches, per request, what decides whether an access token is
-// still good: its session not revoked, its user active with the same token
-// version. The database is the source of truth; the cache only saves reads.
+// still good: its session not revoked and owned by the token's user, that
+// user active with the same token version. The database is the source of truth; the cache only saves reads.
 //
 // "Still valid" answers expire after liveTTL (1 s), which bounds how long a
 // replica can honour a token revoked elsewhere even if an invalidation was
@@ -40,24 +41,39 @@ type userAuth struct {
 func sessionKey(id string) string { return "auth:sess:" + id }
 func userKey(id string) string    { return "auth:user:" + id }
 
-// sessionRevoked reports whether the session is revoked or expired.
-func (a *authState) sessionRevoked(ctx context.Context, sid string) (bool, error) {
+// Cached session states. An active session's entry names its owner, so
+// that a token naming another user with the same sid is refused from the
+// cache as from the database. An entry of an older release, "active" with
+// no owner, is treated as a miss and re-read.
+const (
+	sessionRevokedValue = "revoked"
+	sessionActivePrefix = "active:"
+)
+
+// sessionOwner returns the user the session belongs to while it is active,
+// and "" when it is revoked, expired or unknown.
+func (a *authState) sessionOwner(ctx context.Context, sid string) (string, error) {
 	if v, ok := a.get(ctx, sessionKey(sid)); ok {
-		return string(v) == "revoked", nil
+		switch s := string(v); {
+		case s == sessionRevokedValue:
+			return "", nil
+		case strings.HasPrefix(s, sessionActivePrefix) && len(s) > len(sessionActivePrefix):
+			return strings.TrimPrefix(s, sessionActivePrefix), nil
+		}
 	}
 	s, err := a.sessions.SessionByID(ctx, sid)
 	if IsCode(err, CodeNotFound) {
-		return true, nil
+		return "", nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("auth state: session: %w", err)
+		return "", fmt.Errorf("auth state: session: %w", err)
 	}
 	if !s.Active(a.now()) {
-		a.set(ctx, sessionKey(sid), []byte("revoked"), authRevokedTTL)
-		return true, nil
+		a.set(ctx, sessionKey(sid), []byte(sessionRevokedValue), authRevokedTTL)
+		return "", nil
 	}
-	a.set(ctx, sessionKey(sid), []byte("active"), authLiveTTL)
-	return false, nil
+	a.set(ctx, sessionKey(sid), []byte(sessionActivePrefix+s.UserID), authLiveTTL)
+	return s.UserID, nil
 }
 
 // user returns the user's authorisation state. minVersion is the token's
@@ -94,7 +110,7 @@ func (a *authState) remember(ctx context.Context, u *User) userAuth {
 // revoked records that sessions were revoked.
 func (a *authState) revoked(ctx context.Context, sids ...string) {
 	for _, sid := range sids {
-		a.set(ctx, sessionKey(sid), []byte("revoked"), authRevokedTTL)
+		a.set(ctx, sessionKey(sid), []byte(sessionRevokedValue), authRevokedTTL)
 	}
 }
 

@@ -75,11 +75,26 @@ type server struct {
 	logs   *syncBuffer
 }
 
-// startServer runs `blip serve` with the backend's env plus extra and waits
-// for /health/live.
+// startServer runs `blip serve` in this process with the backend's env plus
+// extra and waits for /health/live.
 func startServer(t *testing.T, b backend, extra map[string]string) *server {
 	t.Helper()
 	addr := freeAddr(t)
+	env := testServerEnv(t, b, addr, extra)
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{t: t, URL: "http://" + addr, addr: addr, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	go func() {
+		s.done <- run(ctx, []string{"blip", "serve"}, lookup, strings.NewReader(""), io.Discard, s.logs)
+	}()
+	s.cleanupAndWait()
+	return s
+}
+
+// testServerEnv is the environment of a test server: test defaults, then the
+// backend's, then extra.
+func testServerEnv(t *testing.T, b backend, addr string, extra map[string]string) map[string]string {
+	t.Helper()
 	env := map[string]string{
 		"APP_ENV":           "test",
 		"HTTP_ADDR":         addr,
@@ -101,12 +116,14 @@ func startServer(t *testing.T, b backend, extra map[string]string) *server {
 	for k, v := range extra {
 		env[k] = v
 	}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{t: t, URL: "http://" + addr, addr: addr, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
-	go func() {
-		s.done <- run(ctx, []string{"blip", "serve"}, lookup, strings.NewReader(""), io.Discard, s.logs)
-	}()
+	return env
+}
+
+// cleanupAndWait registers the server's stop at cleanup and waits until it
+// answers /health/live.
+func (s *server) cleanupAndWait() {
+	t := s.t
+	t.Helper()
 	t.Cleanup(func() {
 		// A test may already have stopped the server and checked run's
 		// error; here it is only worth a line in the log.
@@ -127,7 +144,7 @@ func startServer(t *testing.T, b backend, extra map[string]string) *server {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		select {

@@ -21,5 +21,8 @@ type Cache interface {
 	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
 	// IncrMany is Incr on every key, in one round trip.
 	IncrMany(ctx context.Context, keys []string, delta int64, ttl time.Duration) error
+	// Ping asks the cache whether it answers. An implementation that fails
+	// fast for a while after an error must still ask here, and stop failing
+	// fast when it gets an answer: Ping is how callers probe for recovery.
 	Ping(ctx context.Context) error
 }

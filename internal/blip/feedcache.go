@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +27,7 @@ import (
 // before anything else: that invalidates every entry at once, including
 // those other replicas could otherwise still serve after the outage. The
 // retry happens on this process's next cache use and on RetryInvalidations'
-// ticker. Data entries live only a short TTL, which bounds staleness if a
+// ticker, which probes the cache past any fail-fast pause. Data entries live only a short TTL, which bounds staleness if a
 // process dies with a bump pending. docs/caching.md lists the families,
 // keys, TTLs and bump rules.
 type versioned struct {
@@ -34,8 +35,8 @@ type versioned struct {
 	logger  *slog.Logger
 	onCache func(cache, result string)
 
-	mu    sync.Mutex
-	dirty bool // a bump failed: the generation must move before any read
+	dirty   atomic.Bool // a bump failed: the generation must move before any read
+	bumping sync.Mutex  // held while moving the generation
 }
 
 const (
@@ -137,30 +138,59 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 	if err := v.cache.IncrMany(ctx, keys, 1, versionTTL); err != nil {
 		v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
 			slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err))
-		v.mu.Lock()
-		v.dirty = true
-		v.mu.Unlock()
+		v.dirty.Store(true)
 	}
 }
 
 // clean reports whether the cache may be read. After a failed bump it first
 // moves the global generation, which succeeds only once the cache answers
-// again; until then this process reads from the database.
+// again; until then this process reads from the database. A request never
+// waits for another one's attempt: while one is in flight, the others read
+// from the database.
 func (v *versioned) clean(ctx context.Context) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if !v.dirty {
+	if !v.dirty.Load() {
+		return true
+	}
+	if !v.bumping.TryLock() {
+		return false
+	}
+	defer v.bumping.Unlock()
+	return v.bumpGeneration(ctx)
+}
+
+// bumpGeneration moves the global generation if a bump is pending; the
+// caller holds v.bumping.
+func (v *versioned) bumpGeneration(ctx context.Context) bool {
+	if !v.dirty.Load() {
 		return true
 	}
 	if _, err := v.cache.Incr(ctx, generationKey, 1, 0); err != nil {
 		return false
 	}
-	v.dirty = false
+	v.dirty.Store(false)
 	v.logger.InfoContext(ctx, "cache reachable again: generation bumped, older entries dropped")
 	return true
 }
 
-// retryEvery calls clean every interval until ctx ends, so that a process
+// retry moves the generation as soon as the cache answers again. Unlike a
+// request, it asks the cache with Ping, which the Redis adapter lets through
+// even while it fails fast after errors (its circuit breaker) and which
+// ends that fast-failing when answered: the retry must not wait for the
+// breaker's pause to expire, or other replicas would serve what the failed
+// bump should have invalidated for that long after the cache is back.
+func (v *versioned) retry(ctx context.Context) {
+	if !v.dirty.Load() {
+		return
+	}
+	v.bumping.Lock()
+	defer v.bumping.Unlock()
+	if !v.dirty.Load() || v.cache.Ping(ctx) != nil {
+		return
+	}
+	v.bumpGeneration(ctx)
+}
+
+// retryEvery calls retry every interval until ctx ends, so that a process
 // that failed an invalidation moves the generation as soon as the cache is
 // back, even if it serves no request that uses the cache.
 func (v *versioned) retryEvery(ctx context.Context, interval time.Duration) {
@@ -171,7 +201,7 @@ func (v *versioned) retryEvery(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			v.clean(ctx)
+			v.retry(ctx)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package blip_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -15,44 +16,58 @@ import (
 )
 
 // flakyCache is the real in-process cache with a switch that makes every
-// call fail, as an unreachable Redis does.
+// call fail, as an unreachable Redis does, and one that makes every call but
+// Ping fail until a Ping succeeds, as the Redis adapter's circuit breaker
+// does for a while after an error.
 type flakyCache struct {
 	*memory.Cache
-	down atomic.Bool
+	down     atomic.Bool
+	failFast atomic.Bool
+}
+
+// failing reports whether a call other than Ping fails.
+func (c *flakyCache) failing() bool { return c.down.Load() || c.failFast.Load() }
+
+func (c *flakyCache) Ping(ctx context.Context) error {
+	if c.down.Load() {
+		return errCacheDown
+	}
+	c.failFast.Store(false)
+	return c.Cache.Ping(ctx)
 }
 
 var errCacheDown = errors.New("cache down")
 
 func (c *flakyCache) Get(ctx context.Context, k string) ([]byte, bool, error) {
-	if c.down.Load() {
+	if c.failing() {
 		return nil, false, errCacheDown
 	}
 	return c.Cache.Get(ctx, k)
 }
 
 func (c *flakyCache) GetMany(ctx context.Context, ks ...string) ([][]byte, error) {
-	if c.down.Load() {
+	if c.failing() {
 		return nil, errCacheDown
 	}
 	return c.Cache.GetMany(ctx, ks...)
 }
 
 func (c *flakyCache) Set(ctx context.Context, k string, v []byte, ttl time.Duration) error {
-	if c.down.Load() {
+	if c.failing() {
 		return errCacheDown
 	}
 	return c.Cache.Set(ctx, k, v, ttl)
 }
 
 func (c *flakyCache) IncrMany(ctx context.Context, ks []string, d int64, ttl time.Duration) error {
-	if c.down.Load() {
+	if c.failing() {
 		return errCacheDown
 	}
 	return c.Cache.IncrMany(ctx, ks, d, ttl)
 }
 
 func (c *flakyCache) Incr(ctx context.Context, k string, d int64, ttl time.Duration) (int64, error) {
-	if c.down.Load() {
+	if c.failing() {
 		return 0, errCacheDown
 	}
 	return c.Cache.Incr(ctx, k, d, ttl)
@@ -164,36 +179,49 @@ func TestFeedCache_invalidationDuringOutage(t *testing.T) {
 
 // TestFeedCache_outageAcrossReplicas: replica B cached a blip; during a
 // cache outage replica A likes it (its invalidation fails); once the cache
-// is back, B must not keep serving the old like count.
+// is back, B must not keep serving the old like count. In the second case
+// A's adapter still fails ordinary calls fast when the cache returns (the
+// Redis adapter's breaker pause after the outage's errors): A's retry must
+// probe past it, or B serves what the failed bump should have invalidated
+// for as long as that pause lasts.
 func TestFeedCache_outageAcrossReplicas(t *testing.T) {
-	fx := newFeedFixture(t)
-	ctx := context.Background()
-	a, b := fx.feed, fx.replica()
-	id := fx.post(t, fx.alice, "hello")
-	if v, err := b.Blip(ctx, nil, id); err != nil || v.LikeCount != 0 {
-		t.Fatalf("B's first read: %v, %v", v, err)
-	}
-	fx.cache.down.Store(true)
-	if err := a.Like(ctx, fx.bob, id); err != nil {
-		t.Fatalf("like during the outage: %v", err)
-	}
-	fx.cache.down.Store(false)
-	retry, stop := context.WithCancel(ctx)
-	defer stop()
-	go a.RetryInvalidations(retry, 10*time.Millisecond)
-	deadline := time.Now().Add(time.Second)
-	for {
-		v, err := b.Blip(ctx, nil, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v.LikeCount == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica B still serves the pre-outage like count 1 s after the cache came back")
-		}
-		time.Sleep(5 * time.Millisecond)
+	for _, failFast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("adapter failing fast after the outage=%v", failFast), func(t *testing.T) {
+			fx := newFeedFixture(t)
+			ctx := context.Background()
+			a, b := fx.feed, fx.replica()
+			id := fx.post(t, fx.alice, "hello")
+			if v, err := b.Blip(ctx, nil, id); err != nil || v.LikeCount != 0 {
+				t.Fatalf("B's first read: %v, %v", v, err)
+			}
+			fx.cache.down.Store(true)
+			if err := a.Like(ctx, fx.bob, id); err != nil {
+				t.Fatalf("like during the outage: %v", err)
+			}
+			fx.cache.failFast.Store(failFast)
+			fx.cache.down.Store(false)
+			retry, stop := context.WithCancel(ctx)
+			defer stop()
+			go a.RetryInvalidations(retry, 10*time.Millisecond)
+			deadline := time.Now().Add(500 * time.Millisecond)
+			for {
+				// The fake's fail-fast switch is shared by both replicas;
+				// B's own breaker would be closed, so B reads once A probed.
+				if !fx.cache.failFast.Load() {
+					v, err := b.Blip(ctx, nil, id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if v.LikeCount == 1 {
+						return
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("replica B still serves the pre-outage like count 500ms after the cache came back")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
 	}
 }
 

@@ -87,7 +87,7 @@ func (a *app) close() {
 // newTokens builds the token issuer: HS256 keyed from SECRET_KEY unless an
 // asymmetric signing key is configured.
 func newTokens(cfg config.Config) (*auth.Tokens, error) {
-	signing, err := readKey(cfg.JWTSigningKey)
+	signing, err := readKey(string(cfg.JWTSigningKey))
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SIGNING_KEY: %w", err)
 	}

@@ -49,7 +49,7 @@ func userCommand(ctx context.Context, cfg config.Config, args []string, stdin io
 	}
 	defer a.close()
 	u, err := a.accounts.Register(ctx, blip.Registration{
-		Email: *email, Username: *username, Password: password, Name: *name, Role: blip.Role(*role),
+		Email: *email, Username: *username, Password: blip.Secret(password), Name: *name, Role: blip.Role(*role),
 	})
 	if err != nil {
 		return describe(err)

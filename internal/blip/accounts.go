@@ -73,10 +73,11 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	}
 }
 
-// TokenPair is what login and refresh return.
+// TokenPair is what login and refresh return. The tokens are Secrets, so
+// a logged or printed pair shows neither.
 type TokenPair struct {
-	Access  string
-	Refresh string
+	Access  Secret
+	Refresh Secret
 }
 
 // ClientInfo describes the client of a login or refresh, for the session list.
@@ -89,7 +90,7 @@ type ClientInfo struct {
 type Registration struct {
 	Email    string
 	Username string
-	Password string
+	Password Secret
 	Name     string
 	Role     Role // "" means RoleUser; only the CLI sets others
 }
@@ -114,7 +115,7 @@ func (a *Accounts) Register(ctx context.Context, in Registration) (*User, error)
 	if !ok {
 		fields["name"] = append(fields["name"], fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxNameRunes))
 	}
-	if msgs := a.policy.Check(in.Password, email, in.Username); len(msgs) > 0 {
+	if msgs := a.policy.Check(string(in.Password), email, in.Username); len(msgs) > 0 {
 		fields["password"] = msgs
 	}
 	role := in.Role
@@ -127,7 +128,7 @@ func (a *Accounts) Register(ctx context.Context, in Registration) (*User, error)
 	if err := ValidationError(fields); err != nil {
 		return nil, err
 	}
-	hash, err := a.hasher.Hash(in.Password)
+	hash, err := a.hasher.Hash(string(in.Password))
 	if err != nil {
 		return nil, fmt.Errorf("accounts: register: %w", err)
 	}
@@ -219,7 +220,7 @@ func (a *Accounts) openSession(ctx context.Context, u *User, client ClientInfo) 
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("accounts: issue access: %w", err)
 	}
-	return TokenPair{Access: access, Refresh: refresh}, nil
+	return TokenPair{Access: Secret(access), Refresh: Secret(refresh)}, nil
 }
 
 // Refresh rotates a refresh token within its session. A refresh token that
@@ -270,7 +271,7 @@ func (a *Accounts) Refresh(ctx context.Context, refresh string, client ClientInf
 		return TokenPair{}, fmt.Errorf("accounts: issue access: %w", err)
 	}
 	a.event(ctx, EventRefresh, slog.String("user_id", u.ID))
-	return TokenPair{Access: access, Refresh: next}, nil
+	return TokenPair{Access: Secret(access), Refresh: Secret(next)}, nil
 }
 
 func (a *Accounts) revokeReused(ctx context.Context, s *Session, now time.Time) {

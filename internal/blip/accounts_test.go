@@ -51,7 +51,7 @@ func newAccountsOn(t *testing.T, params auth.Argon2Params, cache blip.Cache) (*b
 func registered(t *testing.T, a *blip.Accounts, username string) (email, password string) {
 	t.Helper()
 	email, password = username+"@example.com", "Quiet-Harbour-Lamp-42"
-	if _, err := a.Register(context.Background(), blip.Registration{Email: email, Username: username, Password: password}); err != nil {
+	if _, err := a.Register(context.Background(), blip.Registration{Email: email, Username: username, Password: blip.Secret(password)}); err != nil {
 		t.Fatal(err)
 	}
 	return email, password
@@ -72,30 +72,30 @@ func TestAccounts_RefreshReuseRevokesFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := a.Refresh(ctx, first.Refresh, blip.ClientInfo{})
+	second, err := a.Refresh(ctx, string(first.Refresh), blip.ClientInfo{})
 	if err != nil {
 		t.Fatalf("first rotation: %v", err)
 	}
-	if _, err := a.Authenticate(ctx, second.Access); err != nil {
+	if _, err := a.Authenticate(ctx, string(second.Access)); err != nil {
 		t.Fatalf("rotated access token: %v", err)
 	}
 
-	_, err = a.Refresh(ctx, first.Refresh, blip.ClientInfo{})
+	_, err = a.Refresh(ctx, string(first.Refresh), blip.ClientInfo{})
 	wantCode(t, err, blip.CodeTokenNotValid, "reused refresh token")
-	_, err = a.Refresh(ctx, second.Refresh, blip.ClientInfo{})
+	_, err = a.Refresh(ctx, string(second.Refresh), blip.ClientInfo{})
 	wantCode(t, err, blip.CodeTokenNotValid, "newest refresh token after reuse")
-	for name, tok := range map[string]string{"first": first.Access, "second": second.Access} {
+	for name, tok := range map[string]string{"first": string(first.Access), "second": string(second.Access)} {
 		_, err := a.Authenticate(ctx, tok)
 		wantCode(t, err, blip.CodeTokenNotValid, name+" access token after reuse")
 	}
-	wantCode(t, a.Verify(ctx, second.Refresh), blip.CodeTokenNotValid, "verify of the revoked family")
+	wantCode(t, a.Verify(ctx, string(second.Refresh)), blip.CodeTokenNotValid, "verify of the revoked family")
 
 	// Another login of the same user is a separate family, untouched.
 	other, err := a.Login(ctx, email, password, blip.ClientInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Refresh(ctx, other.Refresh, blip.ClientInfo{}); err != nil {
+	if _, err := a.Refresh(ctx, string(other.Refresh), blip.ClientInfo{}); err != nil {
 		t.Fatalf("other family: %v", err)
 	}
 }
@@ -119,7 +119,7 @@ func TestAccounts_ConcurrentRefreshOfOneToken(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				results[i], errs[i] = a.Refresh(ctx, pair.Refresh, blip.ClientInfo{})
+				results[i], errs[i] = a.Refresh(ctx, string(pair.Refresh), blip.ClientInfo{})
 			}()
 		}
 		close(start)
@@ -138,12 +138,12 @@ func TestAccounts_ConcurrentRefreshOfOneToken(t *testing.T) {
 		// Presenting one token n times is reuse: the family ends revoked,
 		// whatever the interleaving.
 		if won >= 0 {
-			_, err := a.Refresh(ctx, results[won].Refresh, blip.ClientInfo{})
+			_, err := a.Refresh(ctx, string(results[won].Refresh), blip.ClientInfo{})
 			wantCode(t, err, blip.CodeTokenNotValid, "winner's refresh token after the duplicates")
-			_, err = a.Authenticate(ctx, results[won].Access)
+			_, err = a.Authenticate(ctx, string(results[won].Access))
 			wantCode(t, err, blip.CodeTokenNotValid, "winner's access token after the duplicates")
 		}
-		_, err = a.Authenticate(ctx, pair.Access)
+		_, err = a.Authenticate(ctx, string(pair.Access))
 		wantCode(t, err, blip.CodeTokenNotValid, "original access token after the duplicates")
 	}
 }
@@ -154,25 +154,25 @@ func TestAccounts_PasswordChangeKeepsOnlyTheCallersRefresh(t *testing.T) {
 	email, password := registered(t, a, "change_user")
 	mine, _ := a.Login(ctx, email, password, blip.ClientInfo{})
 	other, _ := a.Login(ctx, email, password, blip.ClientInfo{})
-	p, err := a.Authenticate(ctx, mine.Access)
+	p, err := a.Authenticate(ctx, string(mine.Access))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := a.ChangePassword(ctx, p, password, "Brand-New-Lantern-77"); err != nil {
 		t.Fatal(err)
 	}
-	for name, tok := range map[string]string{"mine": mine.Access, "other": other.Access} {
+	for name, tok := range map[string]string{"mine": string(mine.Access), "other": string(other.Access)} {
 		_, err := a.Authenticate(ctx, tok)
 		wantCode(t, err, blip.CodeTokenNotValid, name+" old access token")
 	}
-	_, err = a.Refresh(ctx, other.Refresh, blip.ClientInfo{})
+	_, err = a.Refresh(ctx, string(other.Refresh), blip.ClientInfo{})
 	wantCode(t, err, blip.CodeTokenNotValid, "other session's refresh")
-	next, err := a.Refresh(ctx, mine.Refresh, blip.ClientInfo{})
+	next, err := a.Refresh(ctx, string(mine.Refresh), blip.ClientInfo{})
 	if err != nil {
 		t.Fatalf("caller's refresh after its own password change: %v", err)
 	}
 	// Issued in the same second as the change, yet valid at once.
-	if _, err := a.Authenticate(ctx, next.Access); err != nil {
+	if _, err := a.Authenticate(ctx, string(next.Access)); err != nil {
 		t.Fatalf("access token issued right after the change: %v", err)
 	}
 }

@@ -99,7 +99,7 @@ func (c Config) essentials() []Problem {
 // rule failed but never shows the key.
 func (c Config) secretKeyProblem() (Problem, bool) {
 	const fix = "Set SECRET_KEY to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`, kept in a secret store."
-	k := c.SecretKey
+	k := string(c.SecretKey)
 	switch {
 	case k == "" || c.SecretKeyGenerated:
 		return Problem{"security.E001", LevelError,

@@ -16,6 +16,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/blipsocial/blip/internal/blip"
 )
 
 // Env is the deployment environment (APP_ENV).
@@ -46,7 +48,7 @@ type Config struct {
 	// development or test, Load generates a random one and sets
 	// SecretKeyGenerated; in production it stays empty and StartupErrors
 	// reports it.
-	SecretKey          string
+	SecretKey          blip.Secret
 	SecretKeyGenerated bool
 
 	// AllowedHosts (ALLOWED_HOSTS) holds lower-case host names, IPv4
@@ -105,7 +107,7 @@ type Config struct {
 	// JWTSigningKey is JWT_SIGNING_KEY: a PEM private key (or a path to
 	// one, prefix "file:"), required for EdDSA and RS256. Literal "\n"
 	// sequences in a one-line value are turned into newlines.
-	JWTSigningKey string
+	JWTSigningKey blip.Secret
 	// JWTVerifyingKeys is JWT_VERIFYING_KEYS: extra PEM public keys
 	// accepted during rotation, "\n" handled as for JWTSigningKey.
 	JWTVerifyingKeys string
@@ -118,8 +120,8 @@ type Config struct {
 	ThrottleRefresh   Rate // THROTTLE_REFRESH
 	ThrottleCSPReport Rate // THROTTLE_CSP_REPORT
 
-	MetricsToken string // METRICS_TOKEN
-	MetricsAddr  string // METRICS_ADDR: host:port of an internal listener, "" for none
+	MetricsToken blip.Secret // METRICS_TOKEN
+	MetricsAddr  string      // METRICS_ADDR: host:port of an internal listener, "" for none
 
 	// shadowedDBVars lists DB_* variables that were set but ignored
 	// because DATABASE_URL was set too; Check warns about them.
@@ -163,7 +165,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.SecretKey = l.secret("SECRET_KEY")
 	if c.SecretKey == "" && !prod {
-		c.SecretKey, c.SecretKeyGenerated = generateSecretKey(), true
+		c.SecretKey, c.SecretKeyGenerated = blip.Secret(generateSecretKey()), true
 	}
 	c.AllowedHosts = l.hosts("ALLOWED_HOSTS", pick("", "localhost,127.0.0.1,[::1]"))
 
@@ -201,7 +203,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RefreshTokenLifetime = l.duration("REFRESH_TOKEN_LIFETIME", "7d")
 	c.AuthCookie = l.oneOf("AUTH_COOKIE", "off", "off", "both", "only")
 	c.JWTAlgorithm = l.oneOf("JWT_ALGORITHM", "HS256", "HS256", "EdDSA", "RS256")
-	c.JWTSigningKey = l.pem("JWT_SIGNING_KEY", true)
+	c.JWTSigningKey = blip.Secret(l.pem("JWT_SIGNING_KEY", true))
 	c.JWTVerifyingKeys = l.pem("JWT_VERIFYING_KEYS", false)
 	if c.JWTAlgorithm != "HS256" && c.JWTSigningKey == "" && l.ok("JWT_SIGNING_KEY") {
 		l.fail("JWT_SIGNING_KEY", "required when JWT_ALGORITHM is "+c.JWTAlgorithm)
@@ -337,14 +339,13 @@ func (c Config) SQLiteDSN() string {
 	return c.DatabaseURL
 }
 
-// Redacted returns a copy safe to print or log: secret values become
-// "[redacted]" and passwords in DatabaseURL and RedisURL are masked.
+// Redacted returns a copy safe to print or log: passwords in DatabaseURL
+// and RedisURL are masked, and JWTVerifyingKeys (public, but long and of
+// no use in a log) becomes "[redacted]". The secret fields need nothing:
+// they are blip.Secrets, which print as "[redacted]" whatever the verb.
 func (c Config) Redacted() Config {
-	const mask = "[redacted]"
-	for _, s := range []*string{&c.SecretKey, &c.MetricsToken, &c.JWTSigningKey, &c.JWTVerifyingKeys} {
-		if *s != "" {
-			*s = mask
-		}
+	if c.JWTVerifyingKeys != "" {
+		c.JWTVerifyingKeys = blip.Redacted
 	}
 	c.DatabaseURL = redactURL(c.DatabaseURL)
 	c.RedisURL = redactURL(c.RedisURL)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 )
 
@@ -107,7 +108,7 @@ func TestLoad_Defaults(t *testing.T) {
 			v := reflect.ValueOf(cfg)
 			for _, want := range []map[string]any{common, tt.want} {
 				for field, w := range want {
-					got := v.FieldByName(field).Interface()
+					got := fieldOf(v, field)
 					if !reflect.DeepEqual(got, w) {
 						t.Errorf("%s = %#v, want %#v", field, got, w)
 					}
@@ -192,7 +193,7 @@ func TestLoad_Values(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := mustLoad(t, tt.vars)
-			got := reflect.ValueOf(cfg).FieldByName(tt.field).Interface()
+			got := fieldOf(reflect.ValueOf(cfg), tt.field)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("%s = %#v, want %#v", tt.field, got, tt.want)
 			}
@@ -486,4 +487,14 @@ func TestConfig_StringRedacts(t *testing.T) {
 	if cfg.SecretKey != "hunter2-secret-key" {
 		t.Error("Redacted modified the original Config")
 	}
+}
+
+// fieldOf returns the named field of a Config, a blip.Secret as its string
+// (its %#v would say "[redacted]", hiding what a failing test compared).
+func fieldOf(cfg reflect.Value, name string) any {
+	got := cfg.FieldByName(name).Interface()
+	if s, ok := got.(blip.Secret); ok {
+		return string(s)
+	}
+	return got
 }

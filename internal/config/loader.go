@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/blipsocial/blip/internal/blip"
 )
 
 // loader reads variables for Load, falling back to defaults for unset
@@ -153,13 +155,13 @@ func (l *loader) addr(name, def string) string {
 }
 
 // secret reads a variable whose value must never appear in an error.
-func (l *loader) secret(name string) string {
+func (l *loader) secret(name string) blip.Secret {
 	v := l.value(name, "")
 	if strings.ContainsFunc(v, unicode.IsControl) {
 		l.fail(name, "contains a control character (a stray newline?)")
 		return ""
 	}
-	return v
+	return blip.Secret(v)
 }
 
 // pem reads a secret PEM value, or a "file:" path to one. One-line values

@@ -41,7 +41,7 @@ func authenticate(logger *slog.Logger, accounts *blip.Accounts) func(http.Handle
 				next.ServeHTTP(w, r)
 				return
 			}
-			p, err := accounts.Authenticate(r.Context(), token)
+			p, err := accounts.Authenticate(r.Context(), string(token))
 			if err != nil {
 				writeProblem(w, r, logger, err)
 				return
@@ -68,15 +68,15 @@ func usesUserAuth(path string) bool {
 }
 
 // bearerToken extracts the token of an `Authorization: Bearer <token>`
-// header. Other schemes are not Blip's and are ignored.
-func bearerToken(r *http.Request) (string, bool) {
+// header, as a Secret. Other schemes are not Blip's and are ignored.
+func bearerToken(r *http.Request) (blip.Secret, bool) {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false
 	}
 	token = strings.TrimSpace(token)
-	return token, token != ""
+	return blip.Secret(token), token != ""
 }
 
 // requireAuth answers 401 not_authenticated to anonymous callers.
@@ -122,12 +122,12 @@ func (c tokenCookies) enabled() bool { return c.mode == "both" || c.mode == "onl
 // inBody reports whether refresh tokens appear in JSON bodies.
 func (c tokenCookies) inBody() bool { return c.mode != "only" }
 
-func (c tokenCookies) set(w http.ResponseWriter, r *http.Request, refresh string) {
+func (c tokenCookies) set(w http.ResponseWriter, r *http.Request, refresh blip.Secret) {
 	if !c.enabled() {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: HttpOnly and SameSite=Strict always; Secure false only in development over plain http (c.secure, isHTTPS), as the cookie mode requires
-		Name: refreshCookieName, Value: refresh, Path: "/api/token/", MaxAge: c.maxAge,
+		Name: refreshCookieName, Value: string(refresh), Path: "/api/token/", MaxAge: c.maxAge,
 		HttpOnly: true, Secure: c.secure || isHTTPS(r), SameSite: http.SameSiteStrictMode,
 	})
 }
@@ -144,7 +144,7 @@ func (c tokenCookies) clear(w http.ResponseWriter, r *http.Request) {
 
 // refreshToken returns the refresh token of a request: from the body when
 // present, else from the cookie (when enabled) after the CSRF origin check.
-func (c tokenCookies) refreshToken(r *http.Request, fromBody string) (string, error) {
+func (c tokenCookies) refreshToken(r *http.Request, fromBody blip.Secret) (blip.Secret, error) {
 	if fromBody != "" {
 		return fromBody, nil
 	}
@@ -153,7 +153,7 @@ func (c tokenCookies) refreshToken(r *http.Request, fromBody string) (string, er
 			if !c.originAllowed(r) {
 				return "", blip.Errorf(blip.CodeCSRFFailed, "CSRF Failed: Origin checking failed.")
 			}
-			return ck.Value, nil
+			return blip.Secret(ck.Value), nil
 		}
 	}
 	return "", blip.ValidationError(map[string][]string{"refresh": {"This field is required."}})

@@ -10,30 +10,33 @@ import (
 
 // The token endpoints speak SimpleJWT's JSON so existing clients work.
 
+// Request fields holding passwords and tokens are blip.Secrets: a request
+// value that reaches a log line or an error message prints "[redacted]".
+
 type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string      `json:"email"`
+	Password blip.Secret `json:"password"`
 }
 
 // Valid implements validator.
 func (r loginRequest) Valid(context.Context) map[string][]string {
-	return required(map[string]string{"email": r.Email, "password": r.Password})
+	return required(map[string]string{"email": r.Email, "password": string(r.Password)})
 }
 
 type refreshRequest struct {
-	Refresh string `json:"refresh"`
+	Refresh blip.Secret `json:"refresh"`
 }
 
 // Valid implements validator; the token may come from the cookie instead.
 func (refreshRequest) Valid(context.Context) map[string][]string { return nil }
 
 type verifyRequest struct {
-	Token string `json:"token"`
+	Token blip.Secret `json:"token"`
 }
 
 // Valid implements validator.
 func (r verifyRequest) Valid(context.Context) map[string][]string {
-	return required(map[string]string{"token": r.Token})
+	return required(map[string]string{"token": string(r.Token)})
 }
 
 type tokenPairJSON struct {
@@ -60,9 +63,9 @@ func loginClient(r *http.Request) blip.ClientInfo {
 // the cookie when AUTH_COOKIE asks for it.
 func writeTokenPair(w http.ResponseWriter, r *http.Request, logger *slog.Logger, cookies tokenCookies, pair blip.TokenPair) {
 	cookies.set(w, r, pair.Refresh)
-	body := tokenPairJSON{Access: pair.Access}
+	body := tokenPairJSON{Access: string(pair.Access)}
 	if cookies.inBody() {
-		body.Refresh = pair.Refresh
+		body.Refresh = string(pair.Refresh)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	respond(w, r, logger, http.StatusOK, body)
@@ -80,7 +83,7 @@ func handleTokenObtain(logger *slog.Logger, maxBody int64, accounts *blip.Accoun
 		if !th.allowAccount(w, r, in.Email) {
 			return
 		}
-		pair, err := accounts.Login(r.Context(), in.Email, in.Password, loginClient(r))
+		pair, err := accounts.Login(r.Context(), in.Email, string(in.Password), loginClient(r))
 		if err != nil {
 			writeProblem(w, r, logger, err)
 			return
@@ -102,7 +105,7 @@ func handleTokenRefresh(logger *slog.Logger, maxBody int64, accounts *blip.Accou
 			writeProblem(w, r, logger, err)
 			return
 		}
-		pair, err := accounts.Refresh(r.Context(), token, loginClient(r))
+		pair, err := accounts.Refresh(r.Context(), string(token), loginClient(r))
 		if err != nil {
 			if blip.IsCode(err, blip.CodeTokenNotValid) {
 				cookies.clear(w, r)
@@ -122,7 +125,7 @@ func handleTokenVerify(logger *slog.Logger, maxBody int64, accounts *blip.Accoun
 			writeProblem(w, r, logger, err)
 			return
 		}
-		if err := accounts.Verify(r.Context(), in.Token); err != nil {
+		if err := accounts.Verify(r.Context(), string(in.Token)); err != nil {
 			writeProblem(w, r, logger, err)
 			return
 		}
@@ -143,7 +146,7 @@ func handleTokenBlacklist(logger *slog.Logger, maxBody int64, accounts *blip.Acc
 			writeProblem(w, r, logger, err)
 			return
 		}
-		err = accounts.Logout(r.Context(), token)
+		err = accounts.Logout(r.Context(), string(token))
 		cookies.clear(w, r)
 		if err != nil {
 			writeProblem(w, r, logger, err)

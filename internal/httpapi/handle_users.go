@@ -11,15 +11,15 @@ import (
 )
 
 type registerRequest struct {
-	Email    string `json:"email"`
-	Username string `json:"username"`
-	Password string `json:"password"`
-	Name     string `json:"name"`
+	Email    string      `json:"email"`
+	Username string      `json:"username"`
+	Password blip.Secret `json:"password"`
+	Name     string      `json:"name"`
 }
 
 // Valid implements validator; the domain checks the values themselves.
 func (r registerRequest) Valid(context.Context) map[string][]string {
-	return required(map[string]string{"email": r.Email, "username": r.Username, "password": r.Password})
+	return required(map[string]string{"email": r.Email, "username": r.Username, "password": string(r.Password)})
 }
 
 // handleUserCreate handles POST /api/v1/users.
@@ -92,13 +92,13 @@ func handleMePatch(logger *slog.Logger, maxBody int64, accounts *blip.Accounts) 
 }
 
 type passwordChangeRequest struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
+	CurrentPassword blip.Secret `json:"current_password"`
+	NewPassword     blip.Secret `json:"new_password"`
 }
 
 // Valid implements validator.
 func (r passwordChangeRequest) Valid(context.Context) map[string][]string {
-	return required(map[string]string{"current_password": r.CurrentPassword, "new_password": r.NewPassword})
+	return required(map[string]string{"current_password": string(r.CurrentPassword), "new_password": string(r.NewPassword)})
 }
 
 // handleMePassword handles POST /api/v1/me/password.
@@ -109,7 +109,7 @@ func handleMePassword(logger *slog.Logger, maxBody int64, accounts *blip.Account
 			writeProblem(w, r, logger, err)
 			return
 		}
-		if err := accounts.ChangePassword(r.Context(), principal(r.Context()), in.CurrentPassword, in.NewPassword); err != nil {
+		if err := accounts.ChangePassword(r.Context(), principal(r.Context()), string(in.CurrentPassword), string(in.NewPassword)); err != nil {
 			writeProblem(w, r, logger, err)
 			return
 		}
@@ -118,12 +118,12 @@ func handleMePassword(logger *slog.Logger, maxBody int64, accounts *blip.Account
 }
 
 type deactivateRequest struct {
-	Password string `json:"password"`
+	Password blip.Secret `json:"password"`
 }
 
 // Valid implements validator.
 func (r deactivateRequest) Valid(context.Context) map[string][]string {
-	return required(map[string]string{"password": r.Password})
+	return required(map[string]string{"password": string(r.Password)})
 }
 
 // handleMeDelete handles DELETE /api/v1/me.
@@ -134,7 +134,7 @@ func handleMeDelete(logger *slog.Logger, maxBody int64, accounts *blip.Accounts,
 			writeProblem(w, r, logger, err)
 			return
 		}
-		if err := accounts.Deactivate(r.Context(), principal(r.Context()), in.Password); err != nil {
+		if err := accounts.Deactivate(r.Context(), principal(r.Context()), string(in.Password)); err != nil {
 			writeProblem(w, r, logger, err)
 			return
 		}

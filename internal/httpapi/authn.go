@@ -32,8 +32,11 @@ func userID(ctx context.Context) string {
 // request's principal. A request without Bearer credentials stays
 // anonymous (routes that need a user answer 401 not_authenticated); a
 // request with a bad Bearer token is refused with 401 token_not_valid on
-// every route, as DRF's JWTAuthentication does.
-func authenticate(logger *slog.Logger, accounts *blip.Accounts) func(http.Handler) http.Handler {
+// every route, as DRF's JWTAuthentication does. A refused request never
+// reaches the general rate limit, so it is counted here against its client
+// IP's anonymous budget (th.allowFailedCredentials): guessing tokens costs
+// what anonymous traffic costs, and past the budget the answer is 429.
+func authenticate(logger *slog.Logger, accounts *blip.Accounts, th *throttle) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, ok := bearerToken(r)
@@ -43,6 +46,9 @@ func authenticate(logger *slog.Logger, accounts *blip.Accounts) func(http.Handle
 			}
 			p, err := accounts.Authenticate(r.Context(), string(token))
 			if err != nil {
+				if !th.allowFailedCredentials(w, r) {
+					return
+				}
 				writeProblem(w, r, logger, err)
 				return
 			}

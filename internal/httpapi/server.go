@@ -33,7 +33,7 @@ func NewServer(
 	// limits (login, register, refresh, CSP reports) wrap their routes.
 	var h http.Handler = rt
 	h = th.general()(h)
-	h = authenticate(logger, accounts)(h)
+	h = authenticate(logger, accounts, th)(h)
 	return withMiddleware(h, logger, cfg, metrics)
 }
 
@@ -59,7 +59,8 @@ type KeySet interface {
 //     check let through);
 //  7. allowCORS: preflights end here, before authentication and limits;
 //  8. authenticate (in NewServer, inside all of the above): resolves the
-//     Bearer token into the request's principal for the handlers;
+//     Bearer token into the request's principal for the handlers, and
+//     refuses a bad token after counting it against the anon budget;
 //  9. the general rate limit (anon per IP, user per user id), after
 //     authentication because the user policy needs the user.
 func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {

@@ -27,8 +27,8 @@ const throttleErrorLogInterval = time.Minute
 const accountKeyContext = "blip/ratelimit/account/v1"
 
 // throttle applies the THROTTLE_* policies of docs/ratelimit.md:
-// general() limits every request per user or, for anonymous callers, per
-// client IP; route() adds a stricter per-IP class to one route;
+// general() limits every request per user or, for anonymous callers and
+// callers whose credentials fail (allowFailedCredentials), per client IP; route() adds a stricter per-IP class to one route;
 // allowAccount() is the per-account half of the login policy.
 //
 // A nil *throttle throttles nothing, so handlers can be built without one
@@ -133,6 +133,17 @@ func (t *throttle) general() func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// allowFailedCredentials counts a request whose credentials were refused
+// against the anonymous policy of its client IP, as general would have had
+// the request been anonymous. When it returns false it has written the 429
+// (or 503) and the caller must not answer.
+func (t *throttle) allowFailedCredentials(w http.ResponseWriter, r *http.Request) bool {
+	if t == nil {
+		return true
+	}
+	return t.allow(w, r, t.policy(ratelimit.PolicyAnon), ipKey(logClientIP(r)), true)
 }
 
 // route wraps next, the handler of one route, in the stricter per-IP

@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Blip: a static, non-root image. Build: docker build --build-arg VERSION=$(git describe --always) -t blip .
 # Pin both base images by digest in production (docker buildx imagetools inspect).
+# CI builds and runs this image without Docker: tools/ociimage reads this file
+# and refuses instructions it does not understand (docs/deployment.md).
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

@@ -1,9 +1,6 @@
 package promlive
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/blipsocial/blip/tools/internal/livetest"
 )
 
 // scrapeInterval replaces the 15s scrape and evaluation intervals of
@@ -44,11 +43,9 @@ func TestPrometheusEvaluatesAlertsAndPanels(t *testing.T) {
 	if promBin == "" {
 		t.Skip("BLIP_TEST_PROMETHEUS (path to a prometheus binary) is not set; .ci/run sets it")
 	}
-	dbURL, redisURL := os.Getenv("BLIP_TEST_DATABASE_URL"), os.Getenv("BLIP_TEST_REDIS_URL")
-	if dbURL == "" || redisURL == "" {
-		t.Fatal("BLIP_TEST_DATABASE_URL and BLIP_TEST_REDIS_URL must be set: the pool and cache panels need PostgreSQL and Redis")
-	}
-	root := repoRoot(t)
+	// PostgreSQL and Redis, for the pool and cache panels.
+	dbURL, redisURL := livetest.Services(t)
+	root := livetest.RepoRoot(t)
 	dir := t.TempDir()
 	began := time.Now()
 	blipBin := buildBlip(t, root, dir)
@@ -56,42 +53,33 @@ func TestPrometheusEvaluatesAlertsAndPanels(t *testing.T) {
 
 	// PostgreSQL in a schema of the test's own, reached through a proxy the
 	// test can cut to cause real 5xx answers.
-	db, err := url.Parse(dbURL)
+	db, err := url.Parse(livetest.SchemaURL(t, dbURL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := createSchema(t, dbURL)
 	pgHost := db.Host
 	if db.Port() == "" {
 		pgHost = net.JoinHostPort(db.Hostname(), "5432")
 	}
 	proxy := newCutProxy(t, pgHost)
 	db.Host = proxy.Addr()
-	q := db.Query()
-	q.Set("search_path", schema)
-	db.RawQuery = q.Encode()
-	rd, err := url.Parse(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd.Path = fmt.Sprintf("/%d", 1+time.Now().UnixNano()%15) // a logical database (1–15) few runs share
 
-	token := randomHex(t, 16)
+	token := livetest.RandomHex(t, 16)
 	tokenFile := filepath.Join(dir, "metrics_token")
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	blipAddr := freeAddr(t)
+	blipAddr := livetest.FreeAddr(t)
 	startProcess(t, dir, "blip", blipBin, []string{"serve"}, []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + dir,
 		"APP_ENV=production",
-		"SECRET_KEY=" + randomHex(t, 32),
+		"SECRET_KEY=" + livetest.RandomHex(t, 32),
 		"ALLOWED_HOSTS=127.0.0.1",
 		"SECURE_SSL_REDIRECT=0",
 		"HTTP_ADDR=" + blipAddr,
 		"DATABASE_URL=" + db.String(),
-		"REDIS_URL=" + rd.String(),
+		"REDIS_URL=" + livetest.RedisDB(t, redisURL),
 		"AUTO_MIGRATE=1",
 		"METRICS_TOKEN=" + token,
 		"THROTTLE_LOGIN=4/minute",
@@ -100,10 +88,10 @@ func TestPrometheusEvaluatesAlertsAndPanels(t *testing.T) {
 		"LOG_LEVEL=warn",
 	})
 	base := "http://" + blipAddr
-	waitStatus(t, base+"/health/", http.StatusOK, 60*time.Second)
+	livetest.WaitStatus(t, base+"/health/", http.StatusOK, 60*time.Second)
 	t.Logf("blip ready (migrated) at %s", time.Since(began).Round(time.Millisecond))
 
-	promAddr := freeAddr(t)
+	promAddr := livetest.FreeAddr(t)
 	config := filepath.Join(dir, "prometheus.yml")
 	rules := filepath.Join(root, "monitoring", "prometheus", "alerts.yml")
 	writeAdaptedConfig(t, filepath.Join(root, "monitoring", "prometheus", "prometheus.yml"), config, map[string]string{
@@ -121,7 +109,7 @@ func TestPrometheusEvaluatesAlertsAndPanels(t *testing.T) {
 		"--log.level=warn",
 	}, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir})
 	prom := &promAPI{t: t, base: "http://" + promAddr}
-	waitStatus(t, prom.base+"/-/ready", http.StatusOK, 30*time.Second)
+	livetest.WaitStatus(t, prom.base+"/-/ready", http.StatusOK, 30*time.Second)
 	rangeStart := time.Now()
 	// Traffic from the first scrape on, so that every counter has a sample
 	// before its first increase.
@@ -299,7 +287,7 @@ func generateTraffic(t *testing.T, base string, proxy *cutProxy) map[int]int {
 	proxy.setCut(true)
 	reads(3 * scrapeInterval)
 	proxy.setCut(false)
-	waitStatus(t, base+"/health/", http.StatusOK, 30*time.Second)
+	livetest.WaitStatus(t, base+"/health/", http.StatusOK, 30*time.Second)
 	c.expect(http.StatusOK, "GET", "/api/v1/users/ada", "", "")
 	reads(3 * scrapeInterval)
 	return c.seen
@@ -595,20 +583,6 @@ func writeAdaptedConfig(t *testing.T, src, dst string, repl map[string]string) {
 	}
 }
 
-// repoRoot is the service module's root, two levels above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil || !bytes.Contains(mod, []byte("module github.com/blipsocial/blip\n")) {
-		t.Fatalf("%s is not the blip module root: %v", root, err)
-	}
-	return root
-}
-
 // buildBlip builds cmd/blip into dir, as .ci/smoke.sh does.
 func buildBlip(t *testing.T, root, dir string) string {
 	t.Helper()
@@ -619,29 +593,6 @@ func buildBlip(t *testing.T, root, dir string) string {
 		t.Fatalf("go build ./cmd/blip: %v\n%s", err, out)
 	}
 	return bin
-}
-
-// createSchema creates a PostgreSQL schema for this run with psql, dropped
-// at cleanup, so concurrent runs on one server never share tables.
-func createSchema(t *testing.T, dbURL string) string {
-	t.Helper()
-	schema := "blip_promlive_" + randomHex(t, 6)
-	psql := func(sql string) error {
-		out, err := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", dbURL, "-c", sql).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("psql %q: %w: %s", sql, err, out)
-		}
-		return nil
-	}
-	if err := psql("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := psql("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Log(err)
-		}
-	})
-	return schema
 }
 
 // startProcess starts bin with args and exactly env in dir, logging to
@@ -678,48 +629,6 @@ func startProcess(t *testing.T, dir, name, bin string, args, env []string) {
 			t.Logf("----- end of %s log -----\n%s", name, data)
 		}
 	})
-}
-
-// waitStatus polls url until it answers want.
-func waitStatus(t *testing.T, url string, want int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s did not answer %d within %s (last: %s)", url, want, timeout, last)
-}
-
-// freeAddr returns a loopback address with a port free at the time.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 func unix(t time.Time) string {

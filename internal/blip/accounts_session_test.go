@@ -27,7 +27,7 @@ func TestAccounts_SessionBelongsToOneUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := tokens.Parse(pair.Access, blip.AccessToken)
+	own, err := tokens.Parse(string(pair.Access), blip.AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestAccounts_SessionBelongsToOneUser(t *testing.T) {
 	}
 
 	refuse("session state not cached")
-	if _, err := a.Authenticate(ctx, pair.Access); err != nil {
+	if _, err := a.Authenticate(ctx, string(pair.Access)); err != nil {
 		t.Fatalf("genuine access token: %v", err)
 	}
 	refuse("session state cached by the genuine token")
@@ -57,7 +57,7 @@ func TestAccounts_SessionBelongsToOneUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	refuse("legacy cache entry without an owner")
-	if _, err := a.Authenticate(ctx, pair.Access); err != nil {
+	if _, err := a.Authenticate(ctx, string(pair.Access)); err != nil {
 		t.Fatalf("genuine access token after a legacy cache entry: %v", err)
 	}
 
@@ -65,7 +65,7 @@ func TestAccounts_SessionBelongsToOneUser(t *testing.T) {
 	wantCode(t, err, blip.CodeTokenNotValid, "refresh with a forged refresh token")
 	wantCode(t, a.Logout(ctx, forgedRefresh), blip.CodeTokenNotValid, "logout with a forged refresh token")
 	wantCode(t, a.Verify(ctx, forgedRefresh), blip.CodeTokenNotValid, "verify a forged refresh token")
-	if _, err := a.Refresh(ctx, pair.Refresh, blip.ClientInfo{}); err != nil {
+	if _, err := a.Refresh(ctx, string(pair.Refresh), blip.ClientInfo{}); err != nil {
 		t.Fatalf("the genuine refresh token afterwards: %v", err)
 	}
 }

@@ -271,24 +271,34 @@ func runStage(st Stage, opts Options) (*stageFS, error) {
 	return fsys, nil
 }
 
-// checkGoRelease requires the local Go release to be the one the build
-// image names (golang:1.26-bookworm: go1.26.x), so the binary is the one
-// the Dockerfile would build.
+// checkGoRelease requires the local Go to be of the release line the build
+// image names (golang:1.26-bookworm, or golang:1.26.8@sha256:…: go1.26), so
+// the binary is the one the Dockerfile would build. Patch releases may
+// differ: go.mod's go and toolchain lines raise the build image's Go to the
+// same minimum in both builds.
 func checkGoRelease(ref string) error {
 	repo, tag := splitRef(ref)
 	if path.Base(repo) != "golang" {
 		return fmt.Errorf("build stage FROM %s: only golang images are supported", ref)
 	}
-	want := "go" + strings.SplitN(tag, "-", 2)[0]
+	want := releaseLine("go" + strings.SplitN(tag, "-", 2)[0])
 	out, err := exec.Command("go", "env", "GOVERSION").Output()
 	if err != nil {
 		return fmt.Errorf("go env GOVERSION: %w", err)
 	}
-	have := strings.TrimSpace(string(out))
-	if have != want && !strings.HasPrefix(have, want+".") {
+	if have := strings.TrimSpace(string(out)); releaseLine(have) != want {
 		return fmt.Errorf("build stage FROM %s builds with %s.x, but the local Go is %s", ref, want, have)
 	}
 	return nil
+}
+
+// releaseLine cuts a Go version to its release line: go1.26.8 → go1.26.
+func releaseLine(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
 }
 
 // runCommands runs one RUN line: simple commands joined by &&.

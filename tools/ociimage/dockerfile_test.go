@@ -174,3 +174,11 @@ func TestSplitRef(t *testing.T) {
 		}
 	}
 }
+
+func TestReleaseLine(t *testing.T) {
+	for in, want := range map[string]string{"go1.26.8": "go1.26", "go1.26": "go1.26", "go1.27rc1": "go1.27rc1", "go1": "go1"} {
+		if got := releaseLine(in); got != want {
+			t.Errorf("releaseLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -57,9 +57,10 @@ func (c Config) StartupErrors() []Problem {
 }
 
 // Check validates the configuration beyond what Load can: combinations,
-// and with deploy (`blip check --deploy`) the production checklist
-// (DEBUG, SECRET_KEY, ALLOWED_HOSTS, HTTPS redirect, HSTS, cookies, CSP). In production, or with deploy, it includes StartupErrors. The
-// result has errors first, then warnings, each in ID order.
+// and with deploy (`blip check --deploy`) the production checklist (DEBUG,
+// SECRET_KEY, ALLOWED_HOSTS, HTTPS redirect, HSTS, cookies, CSP). In
+// production, or with deploy, it includes StartupErrors. The result has
+// errors first, then warnings, each in ID order.
 func (c Config) Check(deploy bool) []Problem {
 	var ps []Problem
 	if deploy || c.Env == Production {
@@ -171,6 +172,11 @@ func (c Config) combinations() []Problem {
 		ps = append(ps, Problem{"database.W002", LevelWarning,
 			"DATABASE_URL is set, so " + strings.Join(c.shadowedDBVars, ", ") + " are ignored.",
 			"Unset the DB_* variables, or unset DATABASE_URL to build the URL from them."})
+	}
+	if c.connMaxAgeZeroSet {
+		ps = append(ps, Problem{"database.W004", LevelWarning,
+			"CONN_MAX_AGE=0 is set. In Blip it means pooled connections live without a time limit; in Django it meant the opposite, closing the connection after every request. A .env carried over from the Django template changes meaning here.",
+			"To recycle connections (after a failover or a PgBouncer change), set a lifetime in seconds, e.g. CONN_MAX_AGE=300 (the default); to keep them for ever, unset CONN_MAX_AGE or leave it at 0 knowingly."})
 	}
 	if dsn := c.SQLiteDSN(); strings.HasPrefix(dsn, "/") && path.Dir(strings.SplitN(dsn, "?", 2)[0]) == "/" {
 		ps = append(ps, Problem{"database.W003", LevelWarning,

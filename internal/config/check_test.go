@@ -86,6 +86,8 @@ func TestCheck_DeployWithBadValues(t *testing.T) {
 		{"shadowed db vars", map[string]string{"DB_ENGINE": "postgres", "DB_NAME": "x"}, []string{"database.W002"}, config.LevelWarning},
 		{"sqlite root", map[string]string{"DATABASE_URL": "sqlite:///db.sqlite3"}, []string{"database.W001", "database.W003"}, config.LevelWarning},
 		{"no redis", map[string]string{"REDIS_URL": ""}, []string{"cache.W001"}, config.LevelWarning},
+		{"django conn max age", map[string]string{"CONN_MAX_AGE": "0"}, []string{"database.W004"}, config.LevelWarning},
+		{"conn max age", map[string]string{"CONN_MAX_AGE": "60"}, nil, ""},
 		{"not production", map[string]string{"APP_ENV": "development"}, []string{"config.W001", "security.E007", "security.W003", "security.W004"}, ""},
 	}
 	for _, tt := range tests {

@@ -126,6 +126,10 @@ type Config struct {
 	// shadowedDBVars lists DB_* variables that were set but ignored
 	// because DATABASE_URL was set too; Check warns about them.
 	shadowedDBVars []string
+	// connMaxAgeZeroSet records an explicit CONN_MAX_AGE=0, which means
+	// "no limit" here but "close after each request" in Django; Check
+	// warns, since it is likely a carried-over Django setting.
+	connMaxAgeZeroSet bool
 }
 
 // Default policies, used when the variable is unset. The CSP lets a page
@@ -172,6 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.database(&c)
 	c.DBMaxConns = l.integer("DB_MAX_CONNS", "10", 1, 10_000)
 	c.ConnMaxAge = time.Duration(l.integer("CONN_MAX_AGE", "300", 0, 10*365*86400)) * time.Second
+	c.connMaxAgeZeroSet = l.ok("CONN_MAX_AGE") && l.value("CONN_MAX_AGE", "") != "" && c.ConnMaxAge == 0
 	c.AutoMigrate = l.boolean("AUTO_MIGRATE", pick("off", "on"))
 	c.RedisURL = l.redisURL("REDIS_URL")
 

@@ -8,13 +8,22 @@ import (
 	"github.com/blipsocial/blip/internal/config"
 )
 
-// check implements `blip check [--deploy]`, Django's `check --deploy`.
-func check(cfg config.Config, args []string, stdout, stderr io.Writer) error {
+// checkFlags declares the flags of `blip check`.
+func checkFlags() (*flag.FlagSet, *bool) {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	deploy := fs.Bool("deploy", false, "add the production deployment checklist")
-	if err := fs.Parse(args); err != nil {
-		return usageError{msg: err.Error()}
+	deploy := fs.Bool("deploy", false, "add the production checklist (DEBUG, SECRET_KEY, ALLOWED_HOSTS, HTTPS redirect, HSTS, cookies, CSP)")
+	return fs, deploy
+}
+
+// check implements `blip check [--deploy]`, Django's `check --deploy`.
+func check(cfg config.Config, args []string, stdout io.Writer) error {
+	fs, deploy := checkFlags()
+	rest, err := parseInto("check", fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("check", rest); err != nil {
+		return err
 	}
 	problems := cfg.Check(*deploy)
 	for _, p := range problems {
@@ -26,7 +35,7 @@ func check(cfg config.Config, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "System check identified %d issue(s).\n", len(problems))
 	if config.HasErrors(problems) {
-		return exitError{code: 1}
+		return exitError{code: 1, msg: "check: the configuration has errors (listed above); fix each as its HINT says, then run blip check again"}
 	}
 	return nil
 }

@@ -15,16 +15,18 @@ import (
 // health implements `blip health [--live]`: a probe for container
 // HEALTHCHECKs in images without a shell or curl. It asks the server on
 // HTTP_ADDR for /health/ (or /health/live) and exits 0 only on 200.
-func health(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	live := fs.Bool("live", false, "check liveness (/health/live) instead of readiness (/health/)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{msg: err.Error()}
+func health(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	fs, live := healthFlags()
+	rest, err := parseInto("health", fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("health", rest); err != nil {
+		return err
 	}
 	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
+		return fmt.Errorf("HTTP_ADDR: %w; set it to host:port, as blip serve uses it", err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -41,13 +43,20 @@ func health(ctx context.Context, cfg config.Config, args []string, stdout, stder
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("health: %w", err)
+		return fmt.Errorf("health: %w; is blip serve running with this HTTP_ADDR (%s)?", err, cfg.HTTPAddr)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	fmt.Fprintf(stdout, "%d %s", resp.StatusCode, body)
 	if resp.StatusCode != http.StatusOK {
-		return exitError{code: 1}
+		return exitError{code: 1, msg: fmt.Sprintf("health: %s answered %d, not 200: the server is not ready; its checks are above and its logs say why", path, resp.StatusCode)}
 	}
 	return nil
+}
+
+// healthFlags declares the flags of `blip health`.
+func healthFlags() (*flag.FlagSet, *bool) {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	live := fs.Bool("live", false, "check liveness (/health/live) instead of readiness (/health/)")
+	return fs, live
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -17,26 +19,50 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
+	code := runMain(ctx, os.Args, os.LookupEnv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		var ue usageError
-		if !errors.As(err, &ue) {
-			fmt.Fprintln(os.Stderr, "blip:", err)
-		}
-		os.Exit(exitCode(err))
-	}
+	os.Exit(code)
 }
 
-// usageError is a command-line mistake; its message was already printed.
+// runMain runs the program and reports a failure the one way every command
+// shares: a single line on stderr saying what went wrong and what to do,
+// and the exit status (2 for a command-line mistake, else 1).
+func runMain(ctx context.Context, args []string, lookupEnv func(string) (string, bool),
+	stdin io.Reader, stdout, stderr io.Writer) int {
+	err := run(ctx, args, lookupEnv, stdin, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "blip:", oneLine(err.Error()))
+	return exitCode(err)
+}
+
+// oneLine joins a multi-line message so a failure stays one line.
+func oneLine(s string) string {
+	lines := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, " ")
+}
+
+// usageError is a command-line mistake (exit status 2). Its message says
+// what was wrong and how to call the command instead.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// exitError carries a specific exit status (e.g. `blip check` finding errors).
-type exitError struct{ code int }
+// usagef returns a usageError.
+func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
 
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+// exitError carries a specific exit status (e.g. `blip check` finding
+// errors) and the line that explains it.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
 
 func exitCode(err error) int {
 	var ee exitError
@@ -50,57 +76,60 @@ func exitCode(err error) int {
 	return 1
 }
 
-const usage = `usage: blip [command]
-
-commands:
-  serve                     run the HTTP API (default)
-  migrate [up|down|status]  apply, roll back one, or list database migrations
-  check [--deploy]          validate the configuration (--deploy: production checklist)
-  user create --email E --username U [--role user|moderator|admin] [--password-stdin]
-  health [--live]           probe the running server (for container health checks)
-  seed --users N --blips M [--follows K] [--likes L] [--password P]
-                            demo and benchmark data (seed_000001 …), re-runnable
-  flush-expired             delete expired and revoked sessions and old idempotency keys
-  version                   print the version
-`
-
 // run is the whole program; tests call it with their own arguments,
 // environment and streams.
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool),
 	stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd, rest := "serve", []string(nil)
+	name, rest := "serve", []string(nil)
 	if len(args) > 1 {
-		cmd, rest = args[1], args[2:]
+		name, rest = args[1], args[2:]
 	}
-	switch cmd {
-	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "blip", version)
+	switch name {
+	case "--version", "-v":
+		name = "version"
+	case "help", "--help", "-h", "-help":
+		printUsage(stdout)
 		return nil
-	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		return usagef("unknown command %q; run \"blip --help\" to list the commands", name)
+	}
+	if slices.ContainsFunc(rest, isHelpFlag) {
+		printCommandHelp(stdout, c)
+		return nil
+	}
+	if name == "version" {
+		if err := parseFlags(c, rest); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "blip", version)
 		return nil
 	}
 	env, err := loadEnv(lookupEnv)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; fix it in the environment or .env (.env.example lists every variable and its default)", err)
 	}
-	switch cmd {
+	switch name {
 	case "serve":
+		if err := parseFlags(c, rest); err != nil {
+			return err
+		}
 		return serve(ctx, env, stderr)
 	case "migrate":
-		return migrate(ctx, env, rest, stdout, stderr)
+		return migrate(ctx, env, rest, stdout)
 	case "check":
-		return check(env, rest, stdout, stderr)
+		return check(env, rest, stdout)
 	case "user":
 		return userCommand(ctx, env, rest, stdin, stdout, stderr)
 	case "health":
-		return health(ctx, env, rest, stdout, stderr)
+		return health(ctx, env, rest, stdout)
 	case "seed":
-		return seedCommand(ctx, env, rest, stdout, stderr)
-	case "flush-expired":
+		return seedCommand(ctx, env, rest, stdout)
+	default: // flush-expired
+		if err := parseFlags(c, rest); err != nil {
+			return err
+		}
 		return flushExpired(ctx, env, stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "blip: unknown command %q\n\n%s", cmd, usage)
-		return usageError{msg: "unknown command " + cmd}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ type seedOptions struct {
 	likes    int     // likes per user
 	replies  float64 // share of blips that reply to a recent blip
 	password string
+	force    bool // seed even with APP_ENV=production
 }
 
 // seeder is what `blip seed` needs of a database; postgres.Seeder and
@@ -55,33 +57,45 @@ type seeder interface {
 	RecountAll(ctx context.Context) error
 }
 
-const seedUsage = "usage: blip seed --users N --blips M [--follows K] [--likes L] [--replies F] [--password P]\n"
+// seedFlags declares the flags of `blip seed`.
+func seedFlags() (*flag.FlagSet, *seedOptions) {
+	var o seedOptions
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.IntVar(&o.users, "users", 100, "number of seeded users (seed_000001 …)")
+	fs.IntVar(&o.blips, "blips", 1000, "number of blips to add")
+	fs.IntVar(&o.follows, "follows", 10, "accounts each user follows (lowered to users-1 when larger)")
+	fs.IntVar(&o.likes, "likes", 5, "likes each user gives")
+	fs.Float64Var(&o.replies, "replies", 0.1, "share of blips that reply to a recent blip (0 to 1)")
+	fs.StringVar(&o.password, "password", defaultSeedPassword, "password of every seeded user")
+	fs.BoolVar(&o.force, "force", false, "seed even with APP_ENV=production (accounts with a known password in a real database)")
+	return fs, &o
+}
 
 // seedCommand implements `blip seed`: demo and benchmark data. Seeded
 // users are seed_000001 … seed_N and are reused by a later run, whose
 // blips and likes are added to the earlier ones; follows are the same
 // every run (a user's followees derive from its number), so a re-run adds
 // none.
-func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, seedUsage); fs.PrintDefaults() }
-	var o seedOptions
-	fs.IntVar(&o.users, "users", 100, "number of seeded users (seed_000001 …)")
-	fs.IntVar(&o.blips, "blips", 1000, "number of blips to add")
-	fs.IntVar(&o.follows, "follows", 10, "accounts each user follows")
-	fs.IntVar(&o.likes, "likes", 5, "likes each user gives")
-	fs.Float64Var(&o.replies, "replies", 0.1, "share of blips that reply to a recent blip (0 to 1)")
-	fs.StringVar(&o.password, "password", defaultSeedPassword, "password of every seeded user")
-	if err := fs.Parse(args); err != nil {
-		return usageError{msg: err.Error()}
+func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+	fs, o := seedFlags()
+	rest, err := parseInto("seed", fs, args)
+	if err != nil {
+		return err
 	}
-	if err := o.check(); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		}
-		fmt.Fprintf(stderr, "blip seed: %v\n%s", err, seedUsage)
-		return usageError{msg: err.Error()}
+	if err := noArgs("seed", rest); err != nil {
+		return err
+	}
+	if err := o.check(); err != nil {
+		return usagef("seed: %v; run \"blip seed --help\" to see the flags", err)
+	}
+	if cfg.Env == config.Production && !o.force {
+		return usageError{msg: "seed: APP_ENV is production: seeding creates accounts with a known password in this database; " +
+			"seed a development database instead, or pass --force if you really mean it"}
+	}
+	if o.follows > o.users-1 {
+		fmt.Fprintf(stdout, "--follows %d lowered to %d: with %d users, each can follow at most %d others\n",
+			o.follows, o.users-1, o.users, o.users-1)
+		o.follows = o.users - 1
 	}
 	db, err := openMigratedDatabase(ctx, cfg)
 	if err != nil {
@@ -104,14 +118,20 @@ func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout, 
 	start := time.Now()
 	fmt.Fprintf(stdout, "seeding %s: %d users, %d blips, %d follows and %d likes per user\n",
 		cfg.DBEngine, o.users, o.blips, o.follows, o.likes)
-	err = runSeed(ctx, s, o, hash, timeNow(), newSeedRand(), func(what string, total int) progress {
+	err = runSeed(ctx, s, *o, hash, timeNow(), newSeedRand(), func(what string, total int) progress {
 		return newProgress(stdout, tty, what, total)
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("seed: %w;%s the rows written so far stay, and running the same command again completes them", err, migrateHint(cfg))
 	}
-	fmt.Fprintf(stdout, "done in %s; every seeded user (seed_000001 … seed_%06d, email seed_NNNNNN@example.com) has the password %q\n",
-		time.Since(start).Round(100*time.Millisecond), o.users, o.password)
+	// The password is a login to every seeded account: shown where the
+	// data is a developer's own, never into a production log.
+	password := "the --password value (printed only with APP_ENV=development)"
+	if cfg.Env == config.Development {
+		password = strconv.Quote(o.password)
+	}
+	fmt.Fprintf(stdout, "done in %s; every seeded user (seed_000001 … seed_%06d, email seed_NNNNNN@example.com) has the password %s\n",
+		time.Since(start).Round(100*time.Millisecond), o.users, password)
 	return nil
 }
 
@@ -122,8 +142,6 @@ func (o seedOptions) check() error {
 		return errors.New("--users must be at least 1")
 	case o.blips < 0 || o.likes < 0 || o.follows < 0:
 		return errors.New("--blips, --follows and --likes must not be negative")
-	case o.follows > o.users-1:
-		return fmt.Errorf("--follows %d: a user can follow at most the %d others", o.follows, o.users-1)
 	case o.replies < 0 || o.replies > 1 || math.IsNaN(o.replies):
 		return errors.New("--replies must be between 0 and 1")
 	case o.password == "":
@@ -401,7 +419,7 @@ type progress interface {
 // 10% otherwise (logs, CI, pipes).
 func newProgress(w io.Writer, tty bool, what string, total int) progress {
 	if tty {
-		return &barProgress{bar: progressbar.NewOptions64(int64(total),
+		bar := progressbar.NewOptions64(int64(total),
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(fmt.Sprintf("%-8s", what)),
 			progressbar.OptionShowCount(),
@@ -411,7 +429,14 @@ func newProgress(w io.Writer, tty bool, what string, total int) progress {
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-		)}
+		)
+		// Start the clock now: the bar otherwise starts it at its first
+		// render, after the first batch is written, and divides that
+		// batch by almost no time (rates of hundreds of millions of rows
+		// a second).
+		bar.StartWithoutRender()
+		_ = bar.RenderBlank() // a failed terminal write is not worth stopping for
+		return &barProgress{bar: bar}
 	}
 	return &lineProgress{w: w, what: what, total: total, start: time.Now()}
 }

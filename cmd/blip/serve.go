@@ -43,7 +43,7 @@ type app struct {
 func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
 	tokens, err := newTokens(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w; fix the key settings (docs/auth-tokens.md explains them)", err)
 	}
 	db, err := openMigratedDatabase(ctx, cfg)
 	if err != nil {
@@ -52,7 +52,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	cs, err := openCaches(ctx, cfg)
 	if err != nil {
 		db.close()
-		return nil, fmt.Errorf("cache: %w", err)
+		return nil, fmt.Errorf("cache: %w; check REDIS_URL and that Redis is reachable, or unset REDIS_URL for in-process caches (one replica only)", err)
 	}
 	reg := prometheus.NewRegistry()
 	metrics := httpapi.NewMetrics(reg, version)
@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen: %w; set HTTP_ADDR to a free address, or stop the process using it", err)
 	}
 	if cfg.MetricsAddr != "" {
 		stop, err := serveInternal(ctx, cfg.MetricsAddr, a.metrics.Handler(logger), logger)

@@ -70,15 +70,29 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 func openMigratedDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, databaseError(err)
 	}
 	if cfg.AutoMigrate {
 		if err := db.migrate(ctx, "up", io.Discard); err != nil {
 			db.close()
-			return nil, fmt.Errorf("auto-migrate: %w", err)
+			return nil, fmt.Errorf("auto-migrate: %w; run blip migrate status to see where the database stands", err)
 		}
 	}
 	return db, nil
+}
+
+// migrateHint is advice for a command that failed on a database that
+// may not be migrated: without AUTO_MIGRATE nothing migrates it for them.
+func migrateHint(cfg config.Config) string {
+	if cfg.AutoMigrate {
+		return ""
+	}
+	return " if the database is not migrated yet, run blip migrate first (AUTO_MIGRATE is off);"
+}
+
+// databaseError explains a failure to open the configured database.
+func databaseError(err error) error {
+	return fmt.Errorf("database: %w; check DATABASE_URL (or DB_ENGINE, DB_NAME, …) and that the database is reachable", err)
 }
 
 func poolStats(s sqlite.Stats) httpapi.PoolStats {

@@ -18,11 +18,7 @@ func checkFlags() (*flag.FlagSet, *bool) {
 // check implements `blip check [--deploy]`, Django's `check --deploy`.
 func check(cfg config.Config, args []string, stdout io.Writer) error {
 	fs, deploy := checkFlags()
-	rest, err := parseInto("check", fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs("check", rest); err != nil {
+	if err := parseFlagsOnly("check", fs, args); err != nil {
 		return err
 	}
 	problems := cfg.Check(*deploy)

@@ -103,11 +103,17 @@ func printFlags(w io.Writer, fs *flag.FlagSet, indent string) {
 // parseFlags parses args with c's flags for a command that takes no
 // positional argument; a mistake becomes a usageError naming it.
 func parseFlags(c command, args []string) error {
-	rest, err := parseInto(c.name, c.flags(), args)
+	return parseFlagsOnly(c.name, c.flags(), args)
+}
+
+// parseFlagsOnly parses args with fs, the flags of command name, which
+// takes no positional argument.
+func parseFlagsOnly(name string, fs *flag.FlagSet, args []string) error {
+	rest, err := parseInto(name, fs, args)
 	if err != nil {
 		return err
 	}
-	return noArgs(c.name, rest)
+	return noArgs(name, rest)
 }
 
 // parseInto parses args with fs, the flags of command name, and returns

@@ -17,11 +17,7 @@ import (
 // HTTP_ADDR for /health/ (or /health/live) and exits 0 only on 200.
 func health(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs, live := healthFlags()
-	rest, err := parseInto("health", fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs("health", rest); err != nil {
+	if err := parseFlagsOnly("health", fs, args); err != nil {
 		return err
 	}
 	host, port, err := net.SplitHostPort(cfg.HTTPAddr)

@@ -78,11 +78,7 @@ func seedFlags() (*flag.FlagSet, *seedOptions) {
 // none.
 func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
 	fs, o := seedFlags()
-	rest, err := parseInto("seed", fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs("seed", rest); err != nil {
+	if err := parseFlagsOnly("seed", fs, args); err != nil {
 		return err
 	}
 	if err := o.check(); err != nil {

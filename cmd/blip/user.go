@@ -29,11 +29,7 @@ func userCommand(ctx context.Context, cfg config.Config, args []string, stdin io
 		return usagef("user: unknown subcommand %q; the one there is: %s", args[0], userCreateExample)
 	}
 	fs, o := userCreateFlags()
-	rest, err := parseInto("user create", fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if err := noArgs("user create", rest); err != nil {
+	if err := parseFlagsOnly("user create", fs, args[1:]); err != nil {
 		return err
 	}
 	if o.email == "" || o.username == "" {

@@ -27,12 +27,19 @@ help: ## List the targets
 run: ## Run blip with the embedded defaults (SQLite blip.db, in-memory caches)
 	$(GO) run ./cmd/blip
 
-test: ## Run every test with the race detector (CI runs exactly this)
-	$(GO) test -race -count=1 ./...
+# The race detector needs cgo, that is a C compiler: without one, `go env
+# CGO_ENABLED` prints 0, and the tests run without -race after saying so.
+RACE      = $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race)
+RACE_NOTE = $(if $(RACE),,echo "make: no C compiler, so cgo is off and the race detector unavailable: running the tests without -race. Install gcc (apt-get install gcc) to run them as CI does." >&2)
+
+test: ## Run every test with the race detector (CI runs exactly this; without a C compiler, without -race)
+	@$(RACE_NOTE)
+	$(GO) test $(RACE) -count=1 ./...
 
 test-integration: ## Run the tests against local PostgreSQL and Redis; fail if unreachable
+	@$(RACE_NOTE)
 	BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
-		BLIP_TEST_REQUIRE_SERVICES=1 $(GO) test -race -count=1 ./...
+		BLIP_TEST_REQUIRE_SERVICES=1 $(GO) test $(RACE) -count=1 ./...
 
 test-load: ## The login-flood latency test (needs an otherwise idle machine)
 	BLIP_TEST_LOAD=1 $(GO) test -count=1 -run 'TestLoginFlood' -v ./cmd/blip

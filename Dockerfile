@@ -5,6 +5,9 @@
 # and refuses instructions it does not understand (docs/deployment.md).
 
 FROM golang:1.26-bookworm AS build
+# The image's Go, or go.mod's toolchain line (the patched release) when the
+# image is older: the golang images say GOTOOLCHAIN=local, which ignores it.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 # Dependencies first, so a code change does not download modules again.
 COPY go.mod go.sum ./

@@ -10,6 +10,15 @@ GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 COMPOSE   ?= docker compose
 BENCHTIME ?= 1s
 
+# Build with at least the patched Go release named by go.mod's toolchain
+# line (fetched once from the module proxy when the installed Go is older;
+# a machine whose go.env says GOTOOLCHAIN=local would ignore that line).
+# Set GOTOOLCHAIN yourself to override.
+ifeq ($(origin GOTOOLCHAIN),undefined)
+GOTOOLCHAIN := $(shell bash .ci/go-toolchain.sh 2>/dev/null || echo local)
+endif
+export GOTOOLCHAIN
+
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOVULNCHECK_VERSION   ?= v1.9.0
 

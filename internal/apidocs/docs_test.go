@@ -273,3 +273,45 @@ func validHeader(s string) bool {
 	}
 	return true
 }
+
+// TestDocsHandler_IgnoresRange: the page, its assets and the schema are
+// small and always sent whole. Honouring Range would let one request with
+// thousands of ranges make the server build a multipart answer many times
+// the asset's size, so Range (and If-Range) are ignored: 200, whole body,
+// "Accept-Ranges: none".
+func TestDocsHandler_IgnoresRange(t *testing.T) {
+	h := apidocs.DocsHandler()
+	schema := apidocs.SchemaHandler("test")
+	many := "bytes=" + strings.Repeat("0-0,", 2000) + "0-0"
+	for _, tc := range []struct {
+		name    string
+		handler http.Handler
+		path    string
+	}{
+		{"page", h, apidocs.DocsPath},
+		{"asset", h, apidocs.DocsPath + "swagger-ui.css"},
+		{"schema", schema, apidocs.SchemaPath},
+	} {
+		for _, rng := range []string{"bytes=0-0", "bytes=10-20,30-40", many} {
+			t.Run(tc.name+"/"+rng[:min(len(rng), 20)], func(t *testing.T) {
+				whole := serve(t, tc.handler, http.MethodGet, tc.path, nil)
+				if whole.Code != http.StatusOK {
+					t.Fatalf("plain GET: status %d", whole.Code)
+				}
+				rec := serve(t, tc.handler, http.MethodGet, tc.path, http.Header{"Range": {rng}, "If-Range": {whole.Header().Get("ETag")}})
+				if rec.Code != http.StatusOK {
+					t.Fatalf("status %d, want 200 (Range ignored)", rec.Code)
+				}
+				if cr := rec.Header().Get("Content-Range"); cr != "" {
+					t.Errorf("Content-Range = %q, want none", cr)
+				}
+				if ar := rec.Header().Get("Accept-Ranges"); ar != "none" {
+					t.Errorf("Accept-Ranges = %q, want none", ar)
+				}
+				if !bytes.Equal(rec.Body.Bytes(), whole.Body.Bytes()) {
+					t.Errorf("body is %d bytes, want the whole %d", rec.Body.Len(), whole.Body.Len())
+				}
+			})
+		}
+	}
+}

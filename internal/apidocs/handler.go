@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // files holds the docs page: Swagger UI's bundle and stylesheet (vendored
@@ -82,8 +81,11 @@ func (res *resource) compressed() []byte {
 	return res.gzipped
 }
 
-// serve writes res for a GET or HEAD, honouring If-None-Match (304) and
-// Range through http.ServeContent, gzip-encoded when the client accepts it.
+// serve writes res for a GET or HEAD, honouring If-None-Match (304),
+// gzip-encoded when the client accepts it. It never honours Range: these
+// bodies are small and always sent whole, and a request naming thousands of
+// ranges must not make the server assemble a multipart answer many times
+// the body's size (which http.ServeContent would do).
 func (res *resource) serve(w http.ResponseWriter, r *http.Request, cacheControl string) {
 	h := w.Header()
 	h.Set("Content-Type", res.contentType)
@@ -101,7 +103,37 @@ func (res *resource) serve(w http.ResponseWriter, r *http.Request, cacheControl 
 		}
 	}
 	h.Set("ETag", etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	h.Set("Accept-Ranges", "none")
+	if etagListMatches(r.Header.Get("If-None-Match"), etag) {
+		h.Del("Content-Type")
+		h.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// etagListMatches reports whether an If-None-Match value ("*" or a list of
+// entity tags) matches etag, by the weak comparison RFC 9110 §13.1.2
+// prescribes for If-None-Match (a W/ prefix is ignored).
+func etagListMatches(header, etag string) bool {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return false
+	}
+	if header == "*" {
+		return true
+	}
+	for tag := range strings.SplitSeq(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptsGzip reports whether Accept-Encoding field values allow gzip:

@@ -17,8 +17,10 @@ import (
 
 const (
 	// staleBudget bounds the stale window after Redis returns with the
-	// writer alive.
-	staleBudget = 500 * time.Millisecond
+	// writer alive; staleBudgetWriterDead with the writer killed during
+	// the outage.
+	staleBudget           = 500 * time.Millisecond
+	staleBudgetWriterDead = time.Second
 	// staleWatch is how long B is watched after the thaw.
 	staleWatch = 4 * time.Second
 )
@@ -31,9 +33,10 @@ type outageScene struct {
 	deleted, liked string // blip paths
 }
 
-// newOutageScene starts replicas A and B, posts two blips on A and reads
-// them twice on B so that B serves them from Redis.
-func newOutageScene(t *testing.T) *outageScene {
+// newOutageScene starts replica A (in a process of its own when
+// writerProcess, so that it can be killed) and replica B, posts two blips on
+// A and reads them twice on B so that B serves them from Redis.
+func newOutageScene(t *testing.T, writerProcess bool) *outageScene {
 	t.Helper()
 	pg := testenv.DatabaseURL(t)
 	rd := testenv.StartRedis(t)
@@ -43,7 +46,11 @@ func newOutageScene(t *testing.T) *outageScene {
 		"LOG_LEVEL":    "info",
 	}}
 	sc := &outageScene{redis: rd}
-	sc.a = startServer(t, b, nil)
+	if writerProcess {
+		sc.a = startProcess(t, b, nil)
+	} else {
+		sc.a = startServer(t, b, nil)
+	}
 	sc.b = startServer(t, b, nil)
 	sc.author = newFeedActor(t, sc.a)
 	sc.deleted = "/api/v1/blips/" + feedPost(t, sc.author.c, "deleted during the outage", "")["id"].(string)
@@ -110,12 +117,25 @@ func (sc *outageScene) staleWindow(t *testing.T) time.Duration {
 // TestE2EReplicas_redisFreezeThaw: the writer stays up; its invalidations
 // must land as soon as Redis answers again.
 func TestE2EReplicas_redisFreezeThaw(t *testing.T) {
-	sc := newOutageScene(t)
+	sc := newOutageScene(t, false)
 	sc.writeDuringOutage(t)
 	// An outage long enough for every circuit breaker to cycle at least
 	// once while Redis is frozen.
 	time.Sleep(1500 * time.Millisecond)
 	if w := sc.staleWindow(t); w > staleBudget {
 		t.Errorf("replica B served stale entries for %v after Redis returned, want at most %v", w.Round(time.Millisecond), staleBudget)
+	}
+}
+
+// TestE2EReplicas_writerKilledDuringOutage: the writer dies (SIGKILL)
+// before Redis returns, so nothing it kept in memory can help.
+func TestE2EReplicas_writerKilledDuringOutage(t *testing.T) {
+	sc := newOutageScene(t, true)
+	sc.writeDuringOutage(t)
+	sc.a.kill()
+	time.Sleep(500 * time.Millisecond)
+	if w := sc.staleWindow(t); w > staleBudgetWriterDead {
+		t.Errorf("replica B served stale entries for %v after Redis returned (writer killed during the outage), want at most %v",
+			w.Round(time.Millisecond), staleBudgetWriterDead)
 	}
 }

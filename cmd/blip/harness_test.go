@@ -10,9 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -73,6 +77,8 @@ type server struct {
 	cancel context.CancelFunc
 	done   chan error
 	logs   *syncBuffer
+	proc   *os.Process // set by startProcess
+	killed atomic.Bool // kill ended proc on purpose
 }
 
 // startServer runs `blip serve` in this process with the backend's env plus
@@ -156,6 +162,78 @@ func (s *server) cleanupAndWait() {
 			t.Fatalf("server not ready after 20s:\n%s", s.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// childServeVar, set in the environment of this test binary, makes it run
+// `blip serve` instead of the tests (see TestMain): startProcess uses it to
+// run a replica in a process of its own, which a test can kill -9.
+const childServeVar = "BLIP_TEST_CHILD_SERVE"
+
+// TestMain runs the tests, or `blip serve` in a child started by
+// startProcess.
+func TestMain(m *testing.M) {
+	if os.Getenv(childServeVar) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, []string{"blip", "serve"}, os.LookupEnv, strings.NewReader(""), os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "blip:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startProcess runs `blip serve` in a child process (this test binary in
+// its serving mode) with the same environment startServer would give it,
+// and waits for /health/live. stop sends SIGTERM; kill sends SIGKILL.
+func startProcess(t *testing.T, b backend, extra map[string]string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	env := testServerEnv(t, b, addr, extra)
+	//nolint:gosec // re-executes this very test binary as a server
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	// When the test ends, stop the server as SIGTERM would (and the
+	// cleanup does), not with exec's default SIGKILL.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.Env = []string{childServeVar + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	s := &server{t: t, URL: "http://" + addr, addr: addr, done: make(chan error, 1), logs: &syncBuffer{}}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.proc = cmd.Process
+	s.cancel = func() { _ = cmd.Process.Signal(syscall.SIGTERM) }
+	go func() {
+		err := cmd.Wait()
+		if s.killed.Load() {
+			err = nil // the test killed it on purpose
+		}
+		s.done <- err
+	}()
+	s.cleanupAndWait()
+	return s
+}
+
+// kill ends a server started by startProcess with SIGKILL, as a crash
+// would, and waits until it is gone.
+func (s *server) kill() {
+	s.t.Helper()
+	if s.proc == nil {
+		s.t.Fatal("kill: the server runs in this process (use startProcess)")
+	}
+	s.killed.Store(true)
+	if err := s.proc.Kill(); err != nil {
+		s.t.Fatalf("kill: %v", err)
+	}
+	// Wait for the exit without consuming it: stop, at cleanup, reads done.
+	for s.proc.Signal(syscall.Signal(0)) == nil {
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

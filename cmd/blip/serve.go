@@ -22,7 +22,8 @@ import (
 	"github.com/blipsocial/blip/internal/ratelimit"
 )
 
-// invalidationRetry is how often failed cache invalidations are retried.
+// invalidationRetry is how often failed cache invalidations are retried and
+// the database-held cache generation is re-read.
 const invalidationRetry = 250 * time.Millisecond
 
 // app is everything serve and the administration commands share: the
@@ -37,6 +38,9 @@ type app struct {
 	feed     *blip.Feed
 	metrics  *httpapi.Metrics
 	registry *prometheus.Registry
+	// generation is the database-held cache generation, with Redis only:
+	// an in-process cache needs nothing to survive its process.
+	generation *blip.CacheGeneration
 }
 
 // openApp connects to the database and caches and builds the services.
@@ -57,14 +61,17 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	reg := prometheus.NewRegistry()
 	metrics := httpapi.NewMetrics(reg, version)
 	a := &app{cfg: cfg, logger: logger, db: db, caches: cs, tokens: tokens, metrics: metrics, registry: reg}
+	if cs.limits != nil {
+		a.generation = blip.NewCacheGeneration(db.gens, logger)
+	}
 	a.accounts = blip.NewAccounts(blip.AccountsDeps{
 		Users: db.users, Sessions: db.sessions, Tokens: tokens,
 		Hasher: auth.NewArgon2id(auth.Argon2Params{}), Policy: auth.PasswordRules{},
-		Cache: cs.cache, Logger: logger, OnEvent: metrics.AuthEvent,
+		Cache: cs.cache, Generation: a.generation, Logger: logger, OnEvent: metrics.AuthEvent,
 	})
 	a.feed = blip.NewFeed(blip.FeedDeps{
-		Blips: db.blips, Graph: db.graph, Users: db.users, Cache: cs.cache, Logger: logger,
-		OnCache: metrics.CacheResult,
+		Blips: db.blips, Graph: db.graph, Users: db.users, Cache: cs.cache, Generation: a.generation,
+		Logger: logger, OnCache: metrics.CacheResult,
 	})
 	return a, nil
 }
@@ -140,8 +147,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err := a.metrics.RegisterPoolStats(a.db.stats); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	// A cache invalidation that failed during a Redis outage is retried as
+	// Another replica's missed invalidation is seen within the interval; one
+	// of ours that could not even be recorded in the database is retried as
 	// soon as Redis is back, whether or not a request comes along.
+	go a.generation.Watch(ctx, invalidationRetry)
 	go a.feed.RetryInvalidations(ctx, invalidationRetry)
 	go a.accounts.RetryInvalidations(ctx, invalidationRetry)
 	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)

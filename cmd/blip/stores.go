@@ -24,6 +24,7 @@ type database struct {
 	sessions blip.SessionStore
 	blips    blip.FeedStore
 	graph    blip.GraphStore
+	gens     blip.CacheGenerationStore
 	seeder   seeder // bulk loads for `blip seed`
 	pinger   blip.Pinger
 	migrate  func(ctx context.Context, cmd string, out io.Writer) error
@@ -44,6 +45,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		return &database{
 			users: postgres.NewUserStore(db), sessions: postgres.NewSessionStore(db),
 			blips: postgres.NewFeedStore(db), graph: postgres.NewGraphStore(db), seeder: postgres.NewSeeder(db),
+			gens:   postgres.NewCacheGenerationStore(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(sqlite.Stats(db.Stats())) },
 		}, nil
@@ -58,6 +60,7 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 		return &database{
 			users: sqlite.NewUserStore(db), sessions: sqlite.NewSessionStore(db),
 			blips: sqlite.NewFeedStore(db), graph: sqlite.NewGraphStore(db), seeder: sqlite.NewSeeder(db),
+			gens:   sqlite.NewCacheGenerationStore(db),
 			pinger: db, migrate: db.Migrate, close: db.Close,
 			stats: func() httpapi.PoolStats { return poolStats(db.Stats()) },
 		}, nil

@@ -46,7 +46,10 @@ type AccountsDeps struct {
 	Hasher   PasswordHasher
 	Policy   PasswordPolicy
 	Cache    Cache
-	Logger   *slog.Logger
+	// Generation is the database-held cache generation shared with Feed;
+	// nil when the cache cannot outlive this process.
+	Generation *CacheGeneration
+	Logger     *slog.Logger
 	// OnEvent is told of each auth event (for metrics); may be nil.
 	OnEvent func(event string)
 	// Now is the clock; nil means time.Now.
@@ -66,7 +69,7 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	return &Accounts{
 		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
 		state:    &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
-		profiles: newVersioned(d.Cache, d.Logger, nil),
+		profiles: newVersioned(d.Cache, d.Generation, d.Logger, nil),
 		logger:   d.Logger,
 		onEvent:  onEvent,
 		now:      now,

@@ -21,21 +21,31 @@ import (
 // the old version, so no read that starts after the write sees it: a read
 // after a write is fresh on every replica sharing the cache.
 //
-// Every data key also carries a global generation ("v:gen"). If a bump
-// fails (the cache is unreachable), the process stops reading from the
-// cache and, as soon as the cache answers again, bumps the generation
-// before anything else: that invalidates every entry at once, including
-// those other replicas could otherwise still serve after the outage. The
-// retry happens on this process's next cache use and on RetryInvalidations'
-// ticker, which probes the cache past any fail-fast pause. Data entries live only a short TTL, which bounds staleness if a
-// process dies with a bump pending. docs/caching.md lists the families,
+// Every data key also carries two generations that invalidate every entry
+// at once when a bump fails (the cache is unreachable):
+//
+//   - the database-held generation (CacheGeneration), which the failing
+//     process moves before the write is acknowledged and which every
+//     process re-reads every 250 ms: other replicas drop the entries the
+//     failed bump should have invalidated even if this process dies before
+//     the cache returns;
+//   - the cache's own generation ("v:gen"), the fallback when the database
+//     cannot be told either: the process stops reading from the cache and,
+//     as soon as the cache answers again, bumps it before anything else.
+//     The retry happens on this process's next cache use and on
+//     RetryInvalidations' ticker, which probes the cache past any fail-fast
+//     pause.
+//
+// Data entries live only a short TTL, which bounds staleness if a process
+// dies with both generations unmoved. docs/caching.md lists the families,
 // keys, TTLs and bump rules.
 type versioned struct {
 	cache   Cache
+	gen     *CacheGeneration
 	logger  *slog.Logger
 	onCache func(cache, result string)
 
-	dirty   atomic.Bool // a bump failed: the generation must move before any read
+	dirty   atomic.Bool // a bump failed and so did gen's: v:gen must move before any read
 	bumping sync.Mutex  // held while moving the generation
 }
 
@@ -44,21 +54,22 @@ const (
 	generationKey = "v:gen"
 )
 
-func newVersioned(c Cache, logger *slog.Logger, onCache func(cache, result string)) *versioned {
+func newVersioned(c Cache, gen *CacheGeneration, logger *slog.Logger, onCache func(cache, result string)) *versioned {
 	if onCache == nil {
 		onCache = func(string, string) {}
 	}
-	return &versioned{cache: c, logger: logger, onCache: onCache}
+	return &versioned{cache: c, gen: gen, logger: logger, onCache: onCache}
 }
 
 func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
-// stamp is the version part of a data key: the global generation and the
-// object's own counter.
-type stamp struct{ gen, ver int64 }
+// stamp is the version part of a data key: the database-held generation,
+// the cache's global generation and the object's own counter.
+type stamp struct{ db, gen, ver int64 }
 
 func dataKey(family, id string, s stamp, suffix string) string {
-	return "d:" + family + ":" + id + ":" + strconv.FormatInt(s.gen, 10) + "." + strconv.FormatInt(s.ver, 10) + suffix
+	return "d:" + family + ":" + id + ":" + strconv.FormatInt(s.db, 10) + "." +
+		strconv.FormatInt(s.gen, 10) + "." + strconv.FormatInt(s.ver, 10) + suffix
 }
 
 // parseCounter reads a counter value from GetMany; 0 when absent.
@@ -81,7 +92,8 @@ func (v *versioned) version(ctx context.Context, family, id string) (stamp, bool
 	vals, err := v.cache.GetMany(ctx, generationKey, key)
 	var s stamp
 	if err == nil {
-		s = stamp{gen: parseCounter(vals[0]), ver: parseCounter(vals[1])}
+		db, _ := v.gen.current() // known: clean checked
+		s = stamp{db: db, gen: parseCounter(vals[0]), ver: parseCounter(vals[1])}
 		if s.ver == 0 {
 			// A new (or evicted) counter must not restart at a number whose
 			// data entry may still be cached: start it at the current time.
@@ -135,11 +147,23 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 	if len(keys) == 0 {
 		return
 	}
-	if err := v.cache.IncrMany(ctx, keys, 1, versionTTL); err != nil {
-		v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
-			slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err))
-		v.dirty.Store(true)
+	err := v.cache.IncrMany(ctx, keys, 1, versionTTL)
+	if err == nil {
+		return
 	}
+	// The write is committed but the cache could not be told. Record that
+	// in the database before the write is acknowledged, whether or not the
+	// client is still waiting, so that every replica stops trusting what
+	// it cached before, even if this process dies before the cache returns.
+	gerr := v.gen.bump(context.WithoutCancel(ctx))
+	if gerr == nil {
+		v.logger.WarnContext(ctx, "cache invalidation failed; cache generation moved in the database, every replica drops its cached entries",
+			slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err))
+		return
+	}
+	v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
+		slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err), slog.Any("generation_error", gerr))
+	v.dirty.Store(true)
 }
 
 // clean reports whether the cache may be read. After a failed bump it first
@@ -148,6 +172,9 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 // waits for another one's attempt: while one is in flight, the others read
 // from the database.
 func (v *versioned) clean(ctx context.Context) bool {
+	if _, known := v.gen.current(); !known {
+		return false // this process has not read the database-held generation yet
+	}
 	if !v.dirty.Load() {
 		return true
 	}
@@ -295,10 +322,11 @@ func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.C
 		}
 	}
 	dkeys := make([]string, 0, len(ids))
+	db, _ := c.gen.current()
 	for i, id := range ids {
 		if vers != nil {
 			if n := parseCounter(vers[i+1]); n != 0 {
-				dkeys = append(dkeys, dataKey(familyBlip, id, stamp{gen: parseCounter(vers[0]), ver: n}, ""))
+				dkeys = append(dkeys, dataKey(familyBlip, id, stamp{db: db, gen: parseCounter(vers[0]), ver: n}, ""))
 				continue
 			}
 		}

@@ -80,10 +80,14 @@ type feedFixture struct {
 	// replica returns another Feed over the same database and cache, as
 	// a second server process would have.
 	replica func() *blip.Feed
-	cache   *flakyCache
-	users   blip.UserStore
-	alice   *blip.Principal
-	bob     *blip.Principal
+	// replicaWithGeneration is a replica that keeps the cache generation
+	// in the database, watched every 10ms until the test ends; its cache
+	// hits are counted in hits.
+	replicaWithGeneration func(t *testing.T, hits *atomic.Int64) *blip.Feed
+	cache                 *flakyCache
+	users                 blip.UserStore
+	alice                 *blip.Principal
+	bob                   *blip.Principal
 }
 
 func newFeedFixture(t *testing.T) *feedFixture {
@@ -105,6 +109,19 @@ func newFeedFixture(t *testing.T) *feedFixture {
 		})
 	}
 	fx.feed = fx.replica()
+	fx.replicaWithGeneration = func(t *testing.T, hits *atomic.Int64) *blip.Feed {
+		gen := blip.NewCacheGeneration(sqlite.NewCacheGenerationStore(db), nil)
+		go gen.Watch(t.Context(), 10*time.Millisecond)
+		return blip.NewFeed(blip.FeedDeps{
+			Blips: sqlite.NewFeedStore(db), Graph: sqlite.NewGraphStore(db), Users: fx.users,
+			Cache: fx.cache, Generation: gen, Logger: slog.New(slog.DiscardHandler),
+			OnCache: func(_, result string) {
+				if result == "hit" {
+					hits.Add(1)
+				}
+			},
+		})
+	}
 	mk := func(name string) *blip.Principal {
 		now := time.Now().UTC()
 		u := &blip.User{ID: blip.NewID(), Email: name + "@example.com", Username: name, PasswordHash: "x",
@@ -222,6 +239,58 @@ func TestFeedCache_outageAcrossReplicas(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 		})
+	}
+}
+
+// TestFeedCache_writerDiesDuringOutage: replica A likes a blip that B has
+// cached while the cache is unreachable, then A is gone for good (it never
+// retries anything). The missed invalidation is recorded in the database,
+// so B stops serving its cached copy without A's help.
+func TestFeedCache_writerDiesDuringOutage(t *testing.T) {
+	fx := newFeedFixture(t)
+	ctx := context.Background()
+	var hitsA, hitsB atomic.Int64
+	a, b := fx.replicaWithGeneration(t, &hitsA), fx.replicaWithGeneration(t, &hitsB)
+	id := fx.post(t, fx.alice, "hello")
+	deadline := time.Now().Add(2 * time.Second)
+	for hitsB.Load() == 0 { // B reads the cache once it knows the generation
+		if v, err := b.Blip(ctx, nil, id); err != nil || v.LikeCount != 0 {
+			t.Fatalf("B's read: %v, %v", v, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B never served the blip from the cache")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fx.cache.down.Store(true)
+	if err := a.Like(ctx, fx.bob, id); err != nil {
+		t.Fatalf("like during the outage: %v", err)
+	}
+	// A dies now: nothing of it runs again (it never started a retry).
+	fx.cache.down.Store(false)
+	deadline = time.Now().Add(500 * time.Millisecond)
+	for {
+		v, err := b.Blip(ctx, nil, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.LikeCount == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica B still serves the pre-outage like count 500ms after the cache came back, with the writer gone")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// And B caches the fresh copy again under the new generation.
+	before := hitsB.Load()
+	for range 2 {
+		if v, err := b.Blip(ctx, nil, id); err != nil || v.LikeCount != 1 {
+			t.Fatalf("B's read after the outage: %v, %v", v, err)
+		}
+	}
+	if hitsB.Load() == before {
+		t.Error("B no longer uses the cache after the outage")
 	}
 }
 

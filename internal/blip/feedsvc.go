@@ -47,11 +47,14 @@ type Feed struct {
 
 // FeedDeps are the collaborators of Feed.
 type FeedDeps struct {
-	Blips  FeedStore
-	Graph  GraphStore
-	Users  UserStore
-	Cache  Cache
-	Logger *slog.Logger
+	Blips FeedStore
+	Graph GraphStore
+	Users UserStore
+	Cache Cache
+	// Generation is the database-held cache generation shared with
+	// Accounts; nil when the cache cannot outlive this process.
+	Generation *CacheGeneration
+	Logger     *slog.Logger
 	// OnCache is told of each cache lookup ("blip", "hit"); may be nil.
 	OnCache func(cache, result string)
 	Now     func() time.Time
@@ -65,7 +68,7 @@ func NewFeed(d FeedDeps) *Feed {
 	}
 	return &Feed{
 		blips: d.Blips, graph: d.Graph, users: d.Users, logger: d.Logger, now: now,
-		cache: &feedCache{versioned: newVersioned(d.Cache, d.Logger, d.OnCache), users: d.Users, graph: d.Graph},
+		cache: &feedCache{versioned: newVersioned(d.Cache, d.Generation, d.Logger, d.OnCache), users: d.Users, graph: d.Graph},
 	}
 }
 

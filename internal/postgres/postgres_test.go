@@ -73,10 +73,11 @@ func TestStores(t *testing.T) {
 			t.Fatalf("migrate up: %v", err)
 		}
 		return storetest.Stores{
-			Users:    postgres.NewUserStore(db),
-			Sessions: postgres.NewSessionStore(db),
-			Blips:    postgres.NewFeedStore(db),
-			Graph:    postgres.NewGraphStore(db),
+			Users:       postgres.NewUserStore(db),
+			Sessions:    postgres.NewSessionStore(db),
+			Blips:       postgres.NewFeedStore(db),
+			Graph:       postgres.NewGraphStore(db),
+			Generations: postgres.NewCacheGenerationStore(db),
 		}
 	})
 }

@@ -28,10 +28,11 @@ func openMigrated(t *testing.T, path string) *sqlite.DB {
 
 func stores(db *sqlite.DB) storetest.Stores {
 	return storetest.Stores{
-		Users:    sqlite.NewUserStore(db),
-		Sessions: sqlite.NewSessionStore(db),
-		Blips:    sqlite.NewFeedStore(db),
-		Graph:    sqlite.NewGraphStore(db),
+		Users:       sqlite.NewUserStore(db),
+		Sessions:    sqlite.NewSessionStore(db),
+		Blips:       sqlite.NewFeedStore(db),
+		Graph:       sqlite.NewGraphStore(db),
+		Generations: sqlite.NewCacheGenerationStore(db),
 	}
 }
 

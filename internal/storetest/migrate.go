@@ -22,15 +22,16 @@ func RunMigrate(t *testing.T, db Migrator) {
 		cmd  string
 		want []string // substrings of the output, in order
 	}{
-		{"status", []string{"00001_users_sessions.sql       pending", "00002_blips_graph.sql          pending"}},
-		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql"}},
-		{"up", []string{"no pending migrations; schema at version 2"}},
-		{"status", []string{"00001_users_sessions.sql       applied", "00002_blips_graph.sql          applied"}},
+		{"status", []string{"00001_users_sessions.sql       pending", "00002_blips_graph.sql          pending", "00003_cache_generation.sql     pending"}},
+		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql", "OK    up 00003_cache_generation.sql"}},
+		{"up", []string{"no pending migrations; schema at version 3"}},
+		{"status", []string{"00001_users_sessions.sql       applied", "00002_blips_graph.sql          applied", "00003_cache_generation.sql     applied"}},
+		{"down", []string{"OK    down 00003_cache_generation.sql"}},
+		{"status", []string{"00002_blips_graph.sql          applied", "00003_cache_generation.sql     pending"}},
 		{"down", []string{"OK    down 00002_blips_graph.sql"}},
-		{"status", []string{"00001_users_sessions.sql       applied", "00002_blips_graph.sql          pending"}},
 		{"down", []string{"OK    down 00001_users_sessions.sql"}},
 		{"down", []string{"no migration to roll back"}},
-		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql"}},
+		{"up", []string{"OK    up 00001_users_sessions.sql", "OK    up 00002_blips_graph.sql", "OK    up 00003_cache_generation.sql"}},
 	}
 	for i, st := range steps {
 		var out bytes.Buffer

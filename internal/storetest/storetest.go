@@ -18,6 +18,8 @@ type Stores struct {
 	Sessions blip.SessionStore
 	Blips    blip.FeedStore
 	Graph    blip.GraphStore
+	// Generations may be nil in suites that do not test it.
+	Generations blip.CacheGenerationStore
 }
 
 // Run runs the whole contract. newStores must return stores over a fresh,
@@ -37,6 +39,7 @@ func Run(t *testing.T, newStores func(t *testing.T) Stores) {
 		{name: "Sessions_RevokeUser", fn: testSessionsRevokeUser},
 		{name: "Sessions_ListActive", fn: testSessionsListActive},
 		{name: "Sessions_DeleteExpired", fn: testSessionsDeleteExpired},
+		{name: "CacheGeneration", fn: testCacheGeneration},
 	}
 	tests = append(tests, blipTests()...)
 	for _, tt := range tests {
@@ -116,4 +119,28 @@ func ctx(t *testing.T) context.Context { return t.Context() }
 // counts renders a user's counts for comparisons.
 func counts(u *blip.User) string {
 	return fmt.Sprintf("followers=%d following=%d blips=%d", u.FollowersCount, u.FollowingCount, u.BlipsCount)
+}
+
+// testCacheGeneration: the generation starts somewhere, only grows, and a
+// bump is seen by the next read.
+func testCacheGeneration(t *testing.T, s Stores) {
+	if s.Generations == nil {
+		t.Skip("no CacheGenerationStore given")
+	}
+	ctx := t.Context()
+	g0, err := s.Generations.CacheGeneration(ctx)
+	if err != nil {
+		t.Fatalf("CacheGeneration: %v", err)
+	}
+	g1, err := s.Generations.BumpCacheGeneration(ctx)
+	if err != nil {
+		t.Fatalf("BumpCacheGeneration: %v", err)
+	}
+	if g1 != g0+1 {
+		t.Fatalf("bump returned %d, want %d", g1, g0+1)
+	}
+	got, err := s.Generations.CacheGeneration(ctx)
+	if err != nil || got != g1 {
+		t.Fatalf("CacheGeneration after a bump = %d, %v; want %d", got, err, g1)
+	}
 }

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"html"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +150,36 @@ func TestDocs_apiWalkthrough(t *testing.T) {
 	if t.Failed() || testing.Verbose() {
 		t.Logf("walk-through output:\n%s", out)
 	}
+}
+
+// TestE2E_docsAssetsNotThrottled loads /api/docs/ as a browser does, the
+// page and every asset it links, under an anonymous budget of 3 requests:
+// the assets are exempt and cached for a year under their content hash, so
+// the page costs one request of the budget, not seven.
+func TestE2E_docsAssetsNotThrottled(t *testing.T) {
+	sqlite := backend{name: "sqlite", env: map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "blip.db")}}
+	s := startServer(t, sqlite, map[string]string{"THROTTLE_ANON": "3/hour"})
+	c := s.client()
+	page := c.do("GET", "/api/docs/", nil)
+	want(t, page, http.StatusOK, "docs page")
+	assets := regexp.MustCompile(`(?:src|href)="(/api/docs/[^"?]+\?v=[0-9a-f]+)"`).FindAllStringSubmatch(string(page.Body), -1)
+	if len(assets) < 3 {
+		t.Fatalf("the page links %d assets, want the script, styles and init", len(assets))
+	}
+	for range 3 { // three page views' worth
+		for _, m := range assets {
+			r := c.do("GET", html.UnescapeString(m[1]), nil)
+			want(t, r, http.StatusOK, m[1])
+			if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" || r.Header.Get("ETag") == "" {
+				t.Errorf("%s: Cache-Control %q, ETag %q; want a year, immutable, with an ETag", m[1], cc, r.Header.Get("ETag"))
+			}
+			if r.Header.Get("RateLimit") != "" {
+				t.Errorf("%s carries RateLimit %q: it was counted", m[1], r.Header.Get("RateLimit"))
+			}
+		}
+	}
+	// The page took one request of three: two more pass, the next is 429.
+	want(t, c.do("GET", "/", nil), http.StatusOK, "second anonymous request")
+	want(t, c.do("GET", "/", nil), http.StatusOK, "third anonymous request")
+	wantProblem(t, c.do("GET", "/", nil), http.StatusTooManyRequests, "throttled", "fourth anonymous request")
 }

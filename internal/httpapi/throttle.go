@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/blipsocial/blip/internal/apidocs"
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/ratelimit"
@@ -105,9 +106,10 @@ func (t *throttle) policy(name string) ratelimit.Policy {
 	return p
 }
 
-// general limits every request but health checks, metrics scrapes and CORS
-// preflights: an authenticated caller under the user policy, keyed by user
-// id, an anonymous one under the anon policy, keyed by client IP. It must
+// general limits every request but health checks, metrics scrapes, CORS
+// preflights and the docs page's assets (throttleExempt): an authenticated
+// caller under the user policy, keyed by user id, an anonymous one under
+// the anon policy, keyed by client IP. It must
 // run after authentication, which sets the principal it reads, and after
 // clientIPMiddleware. Every throttled response, allowed or not, carries
 // RateLimit-Policy and RateLimit; a rejection is a 429 throttled problem
@@ -251,10 +253,16 @@ func throttledDetail(seconds int64) string {
 // load-balancer probes and metrics scrapes (a 429 there would take a healthy
 // replica out of rotation or blind monitoring) and CORS preflights (which
 // allowCORS answers before they get here; a browser cannot retry them
-// sensibly anyway). Only exact paths are exempt: anything else is throttled.
+// sensibly anyway), and the static assets of /api/docs/ (a page view loads
+// half a dozen; they are embedded files, cached for a year). Only exact
+// paths are exempt: anything else, the docs page itself included, is
+// throttled.
 func throttleExempt(r *http.Request) bool {
 	if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
 		r.Header.Get("Access-Control-Request-Method") != "" {
+		return true
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && apidocs.IsAsset(r.URL.Path) {
 		return true
 	}
 	switch r.URL.Path {

@@ -17,7 +17,7 @@ import (
 
 // newAccounts returns an Accounts service over a private in-memory SQLite
 // database and an in-process cache: real components, no fakes.
-func newAccounts(t *testing.T, params auth.Argon2Params) *blip.Accounts {
+func newAccounts(t testing.TB, params auth.Argon2Params) *blip.Accounts {
 	t.Helper()
 	a, _ := newAccountsOn(t, params, memory.NewCache(0))
 	return a
@@ -25,7 +25,7 @@ func newAccounts(t *testing.T, params auth.Argon2Params) *blip.Accounts {
 
 // newAccountsOn is newAccounts over the given cache; it also returns the
 // token issuer, whose key lets a test sign tokens of its own.
-func newAccountsOn(t *testing.T, params auth.Argon2Params, cache blip.Cache) (*blip.Accounts, *auth.Tokens) {
+func newAccountsOn(t testing.TB, params auth.Argon2Params, cache blip.Cache) (*blip.Accounts, *auth.Tokens) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
@@ -48,7 +48,7 @@ func newAccountsOn(t *testing.T, params auth.Argon2Params, cache blip.Cache) (*b
 }
 
 // registered creates an account and returns its email and password.
-func registered(t *testing.T, a *blip.Accounts, username string) (email, password string) {
+func registered(t testing.TB, a *blip.Accounts, username string) (email, password string) {
 	t.Helper()
 	email, password = username+"@example.com", "Quiet-Harbour-Lamp-42"
 	if _, err := a.Register(context.Background(), blip.Registration{Email: email, Username: username, Password: blip.Secret(password)}); err != nil {

@@ -151,10 +151,16 @@ func blipPage(logger *slog.Logger, cursors cursorCodec, scope func(r *http.Reque
 			writeProblem(w, r, logger, err)
 			return
 		}
-		respond(w, r, logger, http.StatusOK, pageJSON[blipJSON]{
-			Results: mapSlice(page.Items, newBlipJSON),
-			Next:    cursors.nextURL(r, sc, page.Next, req.Limit),
-		})
+		writeBlipPage(w, r, logger, cursors, sc, req.Limit, page)
+	})
+}
+
+// writeBlipPage writes one page of blips and the link to the next.
+func writeBlipPage(w http.ResponseWriter, r *http.Request, logger *slog.Logger, cursors cursorCodec,
+	scope string, limit int, page blip.Page[blip.FeedItem]) {
+	respond(w, r, logger, http.StatusOK, pageJSON[blipJSON]{
+		Results: mapSlice(page.Items, newBlipJSON),
+		Next:    cursors.nextURL(r, scope, page.Next, limit),
 	})
 }
 

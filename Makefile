@@ -9,6 +9,7 @@ BIN       ?= bin/blip
 GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 COMPOSE   ?= docker compose
 BENCHTIME ?= 1s
+COUNT     ?= 1
 
 # Build with at least the patched Go release named by go.mod's toolchain
 # line (fetched once from the module proxy when the installed Go is older;
@@ -27,7 +28,7 @@ BLIP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test test-integration test-load lint vuln fmt build bench seed \
+.PHONY: help run test test-integration test-load lint vuln fmt build bench bench-go seed \
 	docker-up docker-down monitoring-up monitoring-down ci clean
 
 help: ## List the targets
@@ -72,8 +73,11 @@ fmt: ## gofmt and go mod tidy
 build: ## Static, stripped binary in bin/blip
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/blip
 
-bench: ## Benchmarks (small machine: BENCHTIME=1s by default)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+bench: ## Load benchmark of the real server vs a same-run baseline (docs/benchmarks.md; PROFILE=1, BENCH_*)
+	bash scripts/bench.sh
+
+bench-go: ## Go micro-benchmarks, benchstat-friendly (BENCHTIME=1s, COUNT=1 by default)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./...
 
 seed: ## Demo data in the configured database
 	$(GO) run ./cmd/blip seed --users 50 --blips 500 --follows 10

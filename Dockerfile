@@ -1,12 +1,25 @@
 # syntax=docker/dockerfile:1
 # Blip: a static, non-root image. Build: docker build --build-arg VERSION=$(git describe --always) -t blip .
-# Pin both base images by digest in production (docker buildx imagetools inspect).
+#
+# Both base images are pinned by digest (the multi-arch index; the tag is kept
+# for readers), so a rebuild of this commit builds on the same bytes. To update
+# one, resolve the tag and replace the digest, then keep docs/deployment.md
+# naming the same tag (CI checks both):
+#   docker buildx imagetools inspect golang:1.26.N-bookworm --format '{{.Manifest.Digest}}'
+#   docker buildx imagetools inspect gcr.io/distroless/static-debian12:nonroot --format '{{.Manifest.Digest}}'
+# (or `crane digest IMAGE`). The digests below were not resolved here (no
+# registry access) but taken from public Dockerfiles that pin the same tags:
+# golang:1.26.9-bookworm as in pomerium/pomerium's Dockerfile (and seven other
+# public projects), distroless static-debian12:nonroot as in
+# kilo666mj/taskboard's Dockerfile (commit 18d1c89) and many others, one of
+# which dates it "as of 2026-08-26".
 # CI builds and runs this image without Docker: tools/ociimage reads this file
 # and refuses instructions it does not understand (docs/deployment.md).
 
-FROM golang:1.26-bookworm AS build
+FROM golang:1.26.9-bookworm@sha256:d9c68c2c51161e12fd77e4c6320687c9cd86e1af1e3ad6e6cd63ff970641453c AS build
 # The image's Go, or go.mod's toolchain line (the patched release) when the
-# image is older: the golang images say GOTOOLCHAIN=local, which ignores it.
+# image is older, as go1.26.9 is: the golang images say GOTOOLCHAIN=local,
+# which ignores it.
 ENV GOTOOLCHAIN=auto
 WORKDIR /src
 # Dependencies first, so a code change does not download modules again.
@@ -23,7 +36,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # owned by the distroless nonroot user (65532); distroless has no mkdir.
 RUN mkdir -p /out/data
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 COPY --from=build /out/blip /blip
 COPY --from=build --chown=65532:65532 /out/data /data
 WORKDIR /data

@@ -53,7 +53,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	if err != nil {
 		return nil, err
 	}
-	cs, err := openCaches(ctx, cfg)
+	cs, err := openCaches(ctx, cfg, logger)
 	if err != nil {
 		db.close()
 		return nil, fmt.Errorf("cache: %w; check REDIS_URL and that Redis is reachable, or unset REDIS_URL for in-process caches (one replica only)", err)

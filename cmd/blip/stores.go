@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/blipsocial/blip/internal/blip"
@@ -118,12 +119,15 @@ type caches struct {
 
 const redisPrefix = "blip:"
 
-func openCaches(ctx context.Context, cfg config.Config) (*caches, error) {
+func openCaches(ctx context.Context, cfg config.Config, logger *slog.Logger) (*caches, error) {
 	fallback := memory.NewLimiterStore(0)
 	if cfg.RedisURL == "" {
 		c := memory.NewCache(0)
 		return &caches{cache: c, fallback: fallback, pinger: c, close: func() {}}, nil
 	}
+	// go-redis's logger is process-wide; this is the one place the program
+	// opens a Redis client, so the one place to point it at our logs.
+	redis.SetLogger(logger)
 	client, err := redis.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		return nil, err

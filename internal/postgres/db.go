@@ -77,6 +77,8 @@ type Stats struct {
 // Open connects to the database at url and checks that it answers. The
 // context bounds only the initial check.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	// pgx logs only through a tracer set on the connection config; without
+	// one it writes nothing to stderr.
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx quotes the URL, password included, in some parse errors.

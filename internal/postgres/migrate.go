@@ -46,6 +46,10 @@ func (db *DB) Migrate(ctx context.Context, cmd string, out io.Writer) error {
 	}
 	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	defer sqlDB.Close()
+	// The Provider API logs only when verbose, which it is not: goose writes
+	// nothing to stderr (its global goose.SetLogger serves only the legacy
+	// package-level functions, unused here); migrate.Run prints the results
+	// to out.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub,
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),

@@ -36,6 +36,10 @@ func (db *DB) Migrate(ctx context.Context, cmd string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
+	// The Provider API logs only when verbose, which it is not: goose writes
+	// nothing to stderr (its global goose.SetLogger serves only the legacy
+	// package-level functions, unused here); migrate.Run prints the results
+	// to out.
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub,
 		goose.WithSessionLocker(&leaseLocker{owner: blip.NewID()}),
 		goose.WithDisableGlobalRegistry(true),

@@ -228,7 +228,7 @@ func TestSeed_clampsFollows(t *testing.T) {
 }
 
 func TestSeed_production(t *testing.T) {
-	prod := cliEnv(t, map[string]string{"APP_ENV": "production", "SECRET_KEY": strings.Repeat("k9Xw", 12), "ALLOWED_HOSTS": "example.com", "AUTO_MIGRATE": "1"})
+	prod := cliEnv(t, map[string]string{"APP_ENV": "production", "SECRET_KEY": "n7Qv2xL9pR4tY8wZ1cF6hJ3kM5bN0sD-aG_eU7iO2qT9", "ALLOWED_HOSTS": "example.com", "AUTO_MIGRATE": "1"})
 	r := runCLI(t, prod, "", "seed", "--users", "3", "--blips", "3", "--password", "Prod-Seed-Pass-1")
 	if r.code != 2 || strings.Contains(r.stdout, "seeding") {
 		t.Fatalf("seed in production without --force: exit %d, output:\n%s", r.code, r.stdout)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -51,6 +52,44 @@ func TestServe_productionRefusesUnsafeConfig(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs do not name %s:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestServe_productionRefusesGuessableKey: keys long and varied enough for
+// the length and distinct-character rules, but made of sequences and
+// repeats, keep serve from starting and fail check --deploy, with advice
+// on how to make a good key.
+func TestServe_productionRefusesGuessableKey(t *testing.T) {
+	for _, key := range []string{"0123456789012345678901234567890123", strings.Repeat("abcdefghij", 4)} {
+		t.Run(key[:12], func(t *testing.T) {
+			env := envOf(map[string]string{
+				"APP_ENV": "production", "SECRET_KEY": key, "ALLOWED_HOSTS": "api.example.com",
+				"HTTP_ADDR": freeAddr(t), "BLIP_ENV_FILE": "/nonexistent/.env",
+				"DATABASE_URL": "sqlite:" + t.TempDir() + "/blip.db",
+			})
+			var logs syncBuffer
+			// Bounded, so that a serve that does start ends and fails the test.
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := run(ctx, []string{"blip", "serve"}, env, strings.NewReader(""), io.Discard, &logs); err == nil {
+				t.Fatal("serve started in production with a guessable SECRET_KEY")
+			}
+			var out strings.Builder
+			err := run(t.Context(), []string{"blip", "check", "--deploy"}, env, strings.NewReader(""), &out, io.Discard)
+			if exitCode(err) != 1 {
+				t.Errorf("check --deploy: exit %d, want 1", exitCode(err))
+			}
+			for name, text := range map[string]string{"serve logs": logs.String(), "check output": out.String()} {
+				for _, want := range []string{"security.E008", "openssl rand -base64 48"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("%s lack %q:\n%s", name, want, text)
+					}
+				}
+				if strings.Contains(text, key) {
+					t.Errorf("%s show the key", name)
+				}
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"path"
@@ -99,7 +100,7 @@ func (c Config) essentials() []Problem {
 // secretKeyProblem applies the secret-key rules; the message says which
 // rule failed but never shows the key.
 func (c Config) secretKeyProblem() (Problem, bool) {
-	const fix = "Set SECRET_KEY to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`, kept in a secret store."
+	const fix = "Set SECRET_KEY to at least 32 random bytes from a generator, e.g. the output of `openssl rand -base64 48` (or `head -c 48 /dev/urandom | base64`), kept in a secret store; never a typed or made-up value."
 	k := string(c.SecretKey)
 	switch {
 	case k == "" || c.SecretKeyGenerated:
@@ -114,6 +115,10 @@ func (c Config) secretKeyProblem() (Problem, bool) {
 	case distinctRunes(k) < minSecretKeyDistinct:
 		return Problem{"security.E004", LevelError,
 			fmt.Sprintf("SECRET_KEY has fewer than %d distinct characters, so it is not random.", minSecretKeyDistinct), fix}, true
+	case keyEntropyBits(k) < minSecretKeyBits:
+		return Problem{"security.E008", LevelError,
+			fmt.Sprintf("SECRET_KEY is guessable: its runs, repeats, sequences or keyboard walks leave it an estimated %.0f bits of entropy, under the %d required.",
+				math.Floor(keyEntropyBits(k)), minSecretKeyBits), fix}, true
 	}
 	return Problem{}, false
 }

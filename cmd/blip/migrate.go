@@ -25,7 +25,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string, stdout io.Wr
 	if len(rest) > 1 {
 		return usagef("migrate: unexpected argument %q after %s; usage: blip migrate [up|down|status]", rest[1], action)
 	}
-	db, err := openDatabase(ctx, cfg)
+	db, err := openDatabase(ctx, cfg, nil)
 	if err != nil {
 		return databaseError(err)
 	}

@@ -93,7 +93,7 @@ func seedCommand(ctx context.Context, cfg config.Config, args []string, stdout i
 			o.follows, o.users-1, o.users, o.users-1)
 		o.follows = o.users - 1
 	}
-	db, err := openMigratedDatabase(ctx, cfg)
+	db, err := openMigratedDatabase(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

@@ -136,7 +136,7 @@ func TestSeed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := openDatabase(t.Context(), cfg)
+			db, err := openDatabase(t.Context(), cfg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

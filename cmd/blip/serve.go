@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/blipsocial/blip/internal/auth"
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/httpapi"
 	"github.com/blipsocial/blip/internal/ratelimit"
+	"github.com/blipsocial/blip/internal/tracing"
 )
 
 // invalidationRetry is how often failed cache invalidations are retried and
@@ -44,16 +46,17 @@ type app struct {
 }
 
 // openApp connects to the database and caches and builds the services.
-func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app, error) {
+// tp, when not nil, traces database and Redis calls made inside a trace.
+func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, tp trace.TracerProvider) (*app, error) {
 	tokens, err := newTokens(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w; fix the key settings (docs/auth-tokens.md explains them)", err)
 	}
-	db, err := openMigratedDatabase(ctx, cfg)
+	db, err := openMigratedDatabase(ctx, cfg, tp)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := openCaches(ctx, cfg, logger)
+	cs, err := openCaches(ctx, cfg, logger, tp)
 	if err != nil {
 		db.close()
 		return nil, fmt.Errorf("cache: %w; check REDIS_URL and that Redis is reachable, or unset REDIS_URL for in-process caches (one replica only)", err)
@@ -67,7 +70,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger) (*app,
 	a.accounts = blip.NewAccounts(blip.AccountsDeps{
 		Users: db.users, Sessions: db.sessions, Tokens: tokens,
 		Hasher: auth.NewArgon2id(auth.Argon2Params{}), Policy: auth.PasswordRules{},
-		Cache: cs.cache, Generation: a.generation, Logger: logger, OnCache: metrics.CacheResult, OnEvent: metrics.AuthEvent,
+		Cache: cs.cache, Generation: a.generation, Logger: logger, OnEvent: metrics.AuthEvent,
 	})
 	a.feed = blip.NewFeed(blip.FeedDeps{
 		Blips: db.blips, Graph: db.graph, Users: db.users, Cache: cs.cache, Generation: a.generation,
@@ -139,7 +142,34 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if cfg.SecretKeyGenerated {
 		logger.Warn("SECRET_KEY is not set: using a random key for this run only; tokens and cursors will not survive a restart. Set SECRET_KEY (at least 32 random bytes) outside development.")
 	}
-	a, err := openApp(ctx, cfg, logger)
+	tp, err := tracing.New(cfg.Tracing, version, logger)
+	if err != nil {
+		return err
+	}
+	var tracer trace.TracerProvider // a nil interface, not a typed nil, when export is off
+	if tp != nil {
+		tracer = tp
+		// Spans still queued at exit are flushed within what is left of
+		// SHUTDOWN_TIMEOUT once shutdown begins (the drain uses the rest).
+		flushBy := make(chan time.Time, 1)
+		stopFlushTimer := context.AfterFunc(ctx, func() { flushBy <- time.Now().Add(cfg.ShutdownTimeout) })
+		defer func() {
+			stopFlushTimer()
+			deadline := time.Now().Add(cfg.ShutdownTimeout)
+			select {
+			case deadline = <-flushBy:
+			default:
+			}
+			fctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+			defer cancel()
+			if err := tp.Shutdown(fctx); err != nil {
+				logger.Warn("flushing spans at shutdown failed", slog.Any("error", err))
+			}
+		}()
+		logger.Info("exporting traces", slog.String("endpoint", cfg.Tracing.Endpoint),
+			slog.String("service", cfg.Tracing.ServiceName), slog.String("sampler", cfg.Tracing.Sampler))
+	}
+	a, err := openApp(ctx, cfg, logger, tracing.ChildOnly(tracer))
 	if err != nil {
 		return err
 	}
@@ -154,7 +184,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	go a.feed.RetryInvalidations(ctx, invalidationRetry)
 	go a.accounts.RetryInvalidations(ctx, invalidationRetry)
 	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)
-	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens, a.limiter(logger))
+	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens, a.limiter(logger), tracer)
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/httpapi"
@@ -33,12 +35,17 @@ type database struct {
 	close    func()
 }
 
-func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
+// openDatabase opens the configured database; with tp, every PostgreSQL
+// statement made inside a trace gets a span (SQLite statements are not
+// traced: database/sql has no tracing hook, and the request span already
+// holds their time).
+func openDatabase(ctx context.Context, cfg config.Config, tp trace.TracerProvider) (*database, error) {
 	switch cfg.DBEngine {
 	case "postgres":
 		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{
 			MaxConns:        int32(min(cfg.DBMaxConns, 1<<15)), // bounded just before the conversion
 			ConnMaxLifetime: cfg.ConnMaxAge,
+			TracerProvider:  tp,
 		})
 		if err != nil {
 			return nil, err
@@ -71,8 +78,8 @@ func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {
 
 // openMigratedDatabase is openDatabase followed by `migrate up` when
 // AUTO_MIGRATE is set: what every command but `blip migrate` itself wants.
-func openMigratedDatabase(ctx context.Context, cfg config.Config) (*database, error) {
-	db, err := openDatabase(ctx, cfg)
+func openMigratedDatabase(ctx context.Context, cfg config.Config, tp trace.TracerProvider) (*database, error) {
+	db, err := openDatabase(ctx, cfg, tp)
 	if err != nil {
 		return nil, databaseError(err)
 	}
@@ -119,7 +126,9 @@ type caches struct {
 
 const redisPrefix = "blip:"
 
-func openCaches(ctx context.Context, cfg config.Config, logger *slog.Logger) (*caches, error) {
+// openCaches opens the caches; with tp, Redis commands made inside a trace
+// get spans.
+func openCaches(ctx context.Context, cfg config.Config, logger *slog.Logger, tp trace.TracerProvider) (*caches, error) {
 	fallback := memory.NewLimiterStore(0)
 	if cfg.RedisURL == "" {
 		c := memory.NewCache(0)
@@ -128,7 +137,11 @@ func openCaches(ctx context.Context, cfg config.Config, logger *slog.Logger) (*c
 	// go-redis's logger is process-wide; this is the one place the program
 	// opens a Redis client, so the one place to point it at our logs.
 	redis.SetLogger(logger)
-	client, err := redis.Open(ctx, cfg.RedisURL)
+	var opts []redis.Option
+	if tp != nil {
+		opts = append(opts, redis.WithTracerProvider(tp))
+	}
+	client, err := redis.Open(ctx, cfg.RedisURL, opts...)
 	if err != nil {
 		return nil, err
 	}

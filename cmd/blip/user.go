@@ -40,7 +40,7 @@ func userCommand(ctx context.Context, cfg config.Config, args []string, stdin io
 		return err
 	}
 	logger := newLogger(stderr, cfg)
-	a, err := openApp(ctx, cfg, logger)
+	a, err := openApp(ctx, cfg, logger, nil)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func flagName(field string) string {
 // flushexpiredtokens: it deletes sessions that expired or were revoked
 // more than a day ago and idempotency keys older than 24 hours.
 func flushExpired(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
-	a, err := openApp(ctx, cfg, newLogger(stderr, cfg))
+	a, err := openApp(ctx, cfg, newLogger(stderr, cfg), nil)
 	if err != nil {
 		return err
 	}

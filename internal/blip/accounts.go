@@ -50,9 +50,6 @@ type AccountsDeps struct {
 	// nil when the cache cannot outlive this process.
 	Generation *CacheGeneration
 	Logger     *slog.Logger
-	// OnCache is told of each lookup and failed write of the
-	// authentication state ("auth", "hit"); may be nil.
-	OnCache func(cache, result string)
 	// OnEvent is told of each auth event (for metrics); may be nil.
 	OnEvent func(event string)
 	// Now is the clock; nil means time.Now.
@@ -71,8 +68,8 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	}
 	return &Accounts{
 		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
-		state:    newAuthState(d.Cache, d.Users, d.Sessions, d.Logger, now, d.OnCache),
-		profiles: newVersioned(d.Cache, d.Generation, d.Logger, d.OnCache),
+		state:    &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
+		profiles: newVersioned(d.Cache, d.Generation, d.Logger, nil),
 		logger:   d.Logger,
 		onEvent:  onEvent,
 		now:      now,

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-
-	"github.com/blipsocial/blip/internal/faultlog"
 )
 
 // authState caches, per request, what decides whether an access token is
@@ -25,24 +23,6 @@ type authState struct {
 	sessions SessionStore
 	logger   *slog.Logger
 	now      func() time.Time
-	// onCache counts lookups ("auth", "hit"/"miss"/"error") and failed
-	// writes ("auth", "write_error"); never nil.
-	onCache func(cache, result string)
-	// Failures are logged once per outage, not once per request.
-	readFaults, writeFaults *faultlog.Log
-}
-
-// newAuthState returns the authentication state over cache and stores.
-func newAuthState(cache Cache, users UserStore, sessions SessionStore, logger *slog.Logger,
-	now func() time.Time, onCache func(cache, result string)) *authState {
-	if onCache == nil {
-		onCache = func(string, string) {}
-	}
-	return &authState{
-		cache: cache, users: users, sessions: sessions, logger: logger, now: now, onCache: onCache,
-		readFaults:  faultlog.New(logger, faultlog.Messages{Down: "auth cache read failed", Up: "auth cache reads work again"}, 0),
-		writeFaults: faultlog.New(logger, faultlog.Messages{Down: "auth cache write failed", Up: "auth cache writes work again"}, 0),
-	}
 }
 
 const (
@@ -137,28 +117,15 @@ func (a *authState) revoked(ctx context.Context, sids ...string) {
 // get reads the cache; any cache failure is a miss, so the database decides.
 func (a *authState) get(ctx context.Context, key string) ([]byte, bool) {
 	v, ok, err := a.cache.Get(ctx, key)
-	switch {
-	case err != nil:
-		a.onCache(authCache, "error")
-		a.readFaults.Failed(ctx, err)
+	if err != nil {
+		a.logger.WarnContext(ctx, "auth cache read failed", slog.Any("error", err))
 		return nil, false
-	case ok:
-		a.onCache(authCache, "hit")
-	default:
-		a.onCache(authCache, "miss")
 	}
-	a.readFaults.OK(ctx)
 	return v, ok
 }
 
 func (a *authState) set(ctx context.Context, key string, v []byte, ttl time.Duration) {
 	if err := a.cache.Set(ctx, key, v, ttl); err != nil {
-		a.onCache(authCache, cacheWriteError)
-		a.writeFaults.Failed(ctx, err)
-		return
+		a.logger.WarnContext(ctx, "auth cache write failed", slog.Any("error", err))
 	}
-	a.writeFaults.OK(ctx)
 }
-
-// authCache is the cache label of the authentication state in metrics.
-const authCache = "auth"

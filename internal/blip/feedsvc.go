@@ -7,14 +7,10 @@ import (
 	"time"
 )
 
-// Page limits of every paginated collection. MaxPageOffset bounds the
-// offset of offset-paginated lists (the admin user list): a deeper page
-// costs the database a scan of every row it skips, and an unbounded offset
-// would overflow offset+limit. Narrow the list with a search instead.
+// Page limits of every cursor-paginated collection.
 const (
 	DefaultPageLimit = 20
 	MaxPageLimit     = 100
-	MaxPageOffset    = 1_000_000
 )
 
 // Page is one page of a keyset-paginated collection. Next is the key to pass
@@ -59,9 +55,7 @@ type FeedDeps struct {
 	// Accounts; nil when the cache cannot outlive this process.
 	Generation *CacheGeneration
 	Logger     *slog.Logger
-	// OnCache is told of each cache lookup ("blip", "hit"; results "hit",
-	// "miss", "error") and each failed write ("write_error") or
-	// invalidation ("invalidation_error"); may be nil.
+	// OnCache is told of each cache lookup ("blip", "hit"); may be nil.
 	OnCache func(cache, result string)
 	Now     func() time.Time
 }

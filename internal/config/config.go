@@ -3,8 +3,9 @@
 // deployment. Load is pure: it reads only through the getenv it is given
 // (its one other input is crypto/rand, for a development SECRET_KEY).
 //
-// Every variable and its default per APP_ENV is in Load, in this file;
-// docs/configuration.md and .env.example describe them for operators.
+// Every variable and its default per APP_ENV is in Load, in this file (the
+// OTEL_* ones in tracing.go); docs/configuration.md and .env.example
+// describe them for operators.
 package config
 
 import (
@@ -123,6 +124,9 @@ type Config struct {
 	MetricsToken blip.Secret // METRICS_TOKEN
 	MetricsAddr  string      // METRICS_ADDR: host:port of an internal listener, "" for none
 
+	// Tracing is the OpenTelemetry span export (the OTEL_* variables).
+	Tracing Tracing
+
 	// shadowedDBVars lists DB_* variables that were set but ignored
 	// because DATABASE_URL was set too; Check warns about them.
 	shadowedDBVars []string
@@ -227,6 +231,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr && l.ok("HTTP_ADDR") {
 		l.fail("METRICS_ADDR", "must differ from HTTP_ADDR ("+c.HTTPAddr+")")
 	}
+
+	c.Tracing = l.tracing()
 
 	if len(l.errs) > 0 {
 		return Config{}, &LoadError{Vars: l.errs}

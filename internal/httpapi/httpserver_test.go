@@ -38,7 +38,7 @@ func startServe(t *testing.T, sleep, shutdownTimeout time.Duration) (url string,
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	h := httpapi.NewHealth(&fakePinger{}, nil, "test")
-	api := httpapi.NewServer(logger, config.Config{}, httpapi.NewMetrics(prometheus.NewRegistry(), "test"), h, nil, nil, nil, nil)
+	api := httpapi.NewServer(logger, config.Config{}, httpapi.NewMetrics(prometheus.NewRegistry(), "test"), h, nil, nil, nil, nil, nil)
 	startedc := make(chan struct{}, 1)
 	mux := http.NewServeMux()
 	mux.Handle("/", api)

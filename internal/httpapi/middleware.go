@@ -52,9 +52,11 @@ func assignRequestID(next http.Handler) http.Handler {
 
 // NewLogHandler wraps h so that every record logged with a request's
 // context (logger.InfoContext(ctx, …) and friends) carries that request's
-// request_id attribute. cmd/blip wraps its root handler with it, so that
-// domain code logging with the request context is covered too; NewServer
-// wraps the logger it is given as well (wrapping twice is harmless).
+// request_id attribute and, when the request has trace context, its
+// trace_id and span_id (see traceRequests). cmd/blip wraps its root handler
+// with it, so that domain code logging with the request context is covered
+// too; NewServer wraps the logger it is given as well (wrapping twice is
+// harmless).
 func NewLogHandler(h slog.Handler) slog.Handler {
 	if _, ok := h.(requestIDLogHandler); ok {
 		return h
@@ -62,16 +64,28 @@ func NewLogHandler(h slog.Handler) slog.Handler {
 	return requestIDLogHandler{h}
 }
 
-// requestIDLogHandler adds request_id from the record's context. Records
-// that already carry a request_id attribute are left alone, so explicit
-// attributes are never duplicated. (After WithGroup the id lands inside the
-// group: slog offers no way back to the top level.)
+// requestIDLogHandler adds request_id, trace_id and span_id from the
+// record's context. Records that already carry one of these attributes
+// keep theirs, so explicit attributes are never duplicated. (After
+// WithGroup the ids land inside the group: slog offers no way back to the
+// top level.) It allocates nothing more for the trace ids: the record is
+// cloned and grown once, as for request_id alone.
 type requestIDLogHandler struct{ slog.Handler }
 
 func (h requestIDLogHandler) Handle(ctx context.Context, rec slog.Record) error {
+	var add [3]slog.Attr
+	n := 0
 	if id := requestID(ctx); id != "" && !hasAttr(rec, "request_id") {
+		add[n] = slog.String("request_id", id)
+		n++
+	}
+	if traceID, spanID := logTraceIDs(ctx); traceID != "" && !hasAttr(rec, "trace_id") {
+		add[n], add[n+1] = slog.String("trace_id", traceID), slog.String("span_id", spanID)
+		n += 2
+	}
+	if n > 0 {
 		rec = rec.Clone()
-		rec.AddAttrs(slog.String("request_id", id))
+		rec.AddAttrs(add[:n]...)
 	}
 	return h.Handler.Handle(ctx, rec)
 }
@@ -100,6 +114,9 @@ func hasAttr(rec slog.Record, key string) bool {
 type requestState struct {
 	route  string // route pattern as in routes.go; "" until a route matched
 	userID string // authenticated user, once authentication ran
+	// traceID and spanID (lower-case hex) go into every log line of the
+	// request; "" when it has no trace context (see traceRequests).
+	traceID, spanID string
 }
 
 type stateKey struct{}

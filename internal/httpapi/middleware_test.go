@@ -74,7 +74,7 @@ func newMiddlewareTestServer(t *testing.T, extra func(rt *router, logger *slog.L
 	if extra != nil {
 		extra(rt, logger)
 	}
-	srv := httptest.NewServer(withMiddleware(rt, logger, cfg, metrics))
+	srv := httptest.NewServer(withMiddleware(rt, logger, cfg, metrics, traceRequests(nil)))
 	t.Cleanup(srv.Close)
 	return srv, logs
 }
@@ -300,7 +300,7 @@ func FuzzRouter(f *testing.F) {
 	cfg := config.Config{}
 	rt := newRouter(logger)
 	addRoutes(rt, logger, cfg, nil, NewHealth(nil, nil, "fuzz"), nil, nil, nil, nil)
-	h := withMiddleware(rt, logger, cfg, nil)
+	h := withMiddleware(rt, logger, cfg, nil, traceRequests(nil))
 	f.Fuzz(func(t *testing.T, method, path string) {
 		r, err := http.NewRequestWithContext(context.Background(), "GET", "http://localhost/", nil)
 		if err != nil {

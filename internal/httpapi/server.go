@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/blipsocial/blip/internal/blip"
 	"github.com/blipsocial/blip/internal/config"
 	"github.com/blipsocial/blip/internal/ratelimit"
@@ -13,7 +15,7 @@ import (
 // the middleware every request passes through. Dependencies are explicit
 // arguments (no container); domain services join the list as the API
 // grows. health must not be nil; metrics may be (nothing is recorded and
-// /metrics/ is 404).
+// /metrics/ is 404); tp may be (no spans: see traceRequests).
 func NewServer(
 	logger *slog.Logger,
 	cfg config.Config,
@@ -23,6 +25,7 @@ func NewServer(
 	feed *blip.Feed,
 	keys KeySet,
 	limiter *ratelimit.Limiter,
+	tp trace.TracerProvider,
 ) http.Handler {
 	logger = slog.New(NewLogHandler(logger.Handler()))
 	th := newThrottle(logger, cfg, limiter, metrics.RateLimitRejected)
@@ -34,7 +37,7 @@ func NewServer(
 	var h http.Handler = rt
 	h = th.general()(h)
 	h = authenticate(logger, accounts, th)(h)
-	return withMiddleware(h, logger, cfg, metrics)
+	return withMiddleware(h, logger, cfg, metrics, traceRequests(tp))
 }
 
 // KeySet publishes the public keys that verify tokens, for
@@ -52,23 +55,31 @@ type KeySet interface {
 //  2. assignRequestID: before anything logs or answers;
 //  3. observe: access log and metrics, outside recoverPanics so that a
 //     panic's 500 is logged and counted;
-//  4. recoverPanics;
-//  5. secureHeaders: set before anything inside answers, so bad_host,
+//  4. traceRequests (the tracing layer, nil to leave it out): W3C trace
+//     context and the server span, inside observe, whose request state
+//     carries the trace ids to the access log line;
+//  5. recoverPanics;
+//  6. secureHeaders: set before anything inside answers, so bad_host,
 //     redirects, 404s and panics carry them;
-//  6. requireAllowedHost, then redirectToHTTPS (which trusts the Host the
+//  7. requireAllowedHost, then redirectToHTTPS (which trusts the Host the
 //     check let through);
-//  7. allowCORS: preflights end here, before authentication and limits;
-//  8. authenticate (in NewServer, inside all of the above): resolves the
+//  8. allowCORS: preflights end here, before authentication and limits;
+//  9. authenticate (in NewServer, inside all of the above): resolves the
 //     Bearer token into the request's principal for the handlers, and
 //     refuses a bad token after counting it against the anon budget;
-//  9. the general rate limit (anon per IP, user per user id), after
+//  10. the general rate limit (anon per IP, user per user id), after
 //     authentication because the user policy needs the user.
-func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {
+func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metrics *Metrics,
+	tracing func(http.Handler) http.Handler,
+) http.Handler {
 	h = allowCORS(cfg)(h)
 	h = redirectToHTTPS(logger, cfg)(h)
 	h = requireAllowedHost(logger, cfg)(h)
 	h = secureHeaders(cfg)(h)
 	h = recoverPanics(logger)(h)
+	if tracing != nil {
+		h = tracing(h)
+	}
 	h = observe(logger, metrics)(h)
 	h = assignRequestID(h)
 	h = clientIPMiddleware(cfg.TrustedProxies)(h)

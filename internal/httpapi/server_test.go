@@ -61,7 +61,7 @@ func newTestServer(t *testing.T, cfg config.Config) *testServer {
 	ts.metrics = httpapi.NewMetrics(prometheus.NewRegistry(), "1.2.3-test")
 	ts.health = httpapi.NewHealth(ts.db, ts.cache, "1.2.3-test")
 	logger := slog.New(slog.DiscardHandler)
-	ts.Server = httptest.NewServer(httpapi.NewServer(logger, cfg, ts.metrics, ts.health, nil, nil, nil, nil))
+	ts.Server = httptest.NewServer(httpapi.NewServer(logger, cfg, ts.metrics, ts.health, nil, nil, nil, nil, nil))
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -437,7 +437,7 @@ func TestServer_metricsToken(t *testing.T) {
 // and answers /metrics/ with a 404 problem.
 func TestServer_nilMetrics(t *testing.T) {
 	health := httpapi.NewHealth(&fakePinger{}, nil, "v")
-	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.DiscardHandler), config.Config{}, nil, health, nil, nil, nil, nil))
+	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.DiscardHandler), config.Config{}, nil, health, nil, nil, nil, nil, nil))
 	t.Cleanup(srv.Close)
 	ts := &testServer{Server: srv}
 	resp, body := ts.do(t, "GET", "/metrics/", nil, nil)

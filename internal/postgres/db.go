@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/blipsocial/blip/internal/blip"
 )
@@ -52,6 +53,9 @@ type Options struct {
 	// Schema, when set, becomes every connection's search_path; tests use
 	// a fresh schema per run so that concurrent runs do not collide.
 	Schema string
+	// TracerProvider, when set, records a span per statement (see
+	// queryTracer). Nil means no tracing and no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // DB is a PostgreSQL connection pool. It is safe for concurrent use.
@@ -116,6 +120,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if _, ok := rp["application_name"]; !ok {
 		rp["application_name"] = "blip"
+	}
+	if opts.TracerProvider != nil {
+		cfg.ConnConfig.Tracer = newQueryTracer(opts.TracerProvider, cfg.ConnConfig.Database)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Default timeouts, used unless the URL sets its own (dial_timeout,
@@ -35,7 +37,7 @@ type Client struct {
 // not wait for Redis: a malformed URL is an error, an unreachable server is
 // not, so a replica can start during an outage and run on its fallbacks
 // until Redis returns. Call Ping to check reachability.
-func Open(ctx context.Context, rawURL string) (*Client, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("redis: open: %w", err)
 	}
@@ -78,7 +80,36 @@ func Open(ctx context.Context, rawURL string) (*Client, error) {
 	// Maintenance notifications are a Redis Enterprise/Cloud feature; on
 	// plain Redis "auto" mode only costs a failed command per connection.
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return &Client{rdb: goredis.NewClient(opt)}, nil
+	rdb := goredis.NewClient(opt)
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.tp != nil {
+		// Command arguments are left out of the spans: they hold cache
+		// contents and token identifiers. The caller lookup (a stack walk
+		// per command) is off too.
+		err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(o.tp),
+			redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false))
+		if err != nil {
+			_ = rdb.Close()
+			return nil, fmt.Errorf("redis: tracing: %w", err)
+		}
+	}
+	return &Client{rdb: rdb}, nil
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	tp trace.TracerProvider
+}
+
+// WithTracerProvider records a client span per Redis command (and dial)
+// with tp. Without it commands are not traced and cost nothing extra.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tp = tp }
 }
 
 // Ping checks that Redis answers.

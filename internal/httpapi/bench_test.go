@@ -74,7 +74,7 @@ func benchServer(b *testing.B) (http.Handler, string) {
 	metrics := httpapi.NewMetrics(prometheus.NewRegistry(), "bench")
 	health := httpapi.NewHealth(&fakePinger{}, &fakePinger{}, "bench")
 	limiter := ratelimit.NewLimiter(logger, nil, memory.NewLimiterStore(0), ratelimit.Hooks{})
-	h := httpapi.NewServer(logger, cfg, metrics, health, accounts, feed, tokens, limiter)
+	h := httpapi.NewServer(logger, cfg, metrics, health, accounts, feed, tokens, limiter, nil)
 	const password = "Quiet-Harbour-Lamp-42"
 	if _, err := accounts.Register(ctx, blip.Registration{Email: "bench@example.com", Username: "bench", Password: password}); err != nil {
 		b.Fatal(err)

@@ -47,6 +47,7 @@ func TestLoginFlood_keepsOtherRequestsFast(t *testing.T) {
 		"DATABASE_URL=sqlite:"+filepath.Join(cmd.Dir, "blip.db"), "REDIS_URL=",
 		// Throttles out of the way: this measures the hashing pool.
 		"THROTTLE_ANON=1000000/hour", "THROTTLE_USER=1000000/hour", "THROTTLE_LOGIN=1000000/minute",
+		"THROTTLE_LOGIN_FAILURES=1000000/minute", "THROTTLE_LOGIN_ACCOUNT_FAILURES=1000000/minute",
 		"THROTTLE_REGISTER=1000000/minute", "LOG_LEVEL=error", "BLIP_ENV_FILE=/nonexistent/.env",
 	)
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -301,7 +301,9 @@ func operations() []operation {
 		{method: "post", path: "/api/token/", id: "createToken", tag: "Tokens", summary: "Log in: obtain a token pair",
 			desc: "Checks the credentials and opens a session (a refresh-token family). Bad credentials and an inactive " +
 				"account are the same 401 `no_active_account`, and take the same time. Throttled by `THROTTLE_LOGIN` " +
-				"per client IP and, separately, per account. With `AUTH_COOKIE=both|only` the refresh token is also " +
+				"per client IP, and failed logins by `THROTTLE_LOGIN_FAILURES` per account and client IP (reset by a " +
+				"success) and `THROTTLE_LOGIN_ACCOUNT_FAILURES` per account (addresses that logged into it in the last " +
+				"30 days exempt). With `AUTH_COOKIE=both|only` the refresh token is also " +
 				"set as the `" + RefreshCookie + "` cookie; with `only` it is left out of the body.",
 			auth:    authNone,
 			body:    jsonBody("TokenObtainRequest", "The account's credentials."),

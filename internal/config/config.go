@@ -114,12 +114,19 @@ type Config struct {
 	JWTVerifyingKeys string
 	JWTIssuer        string // JWT_ISSUER
 
-	ThrottleAnon      Rate // THROTTLE_ANON
-	ThrottleUser      Rate // THROTTLE_USER
-	ThrottleLogin     Rate // THROTTLE_LOGIN
-	ThrottleRegister  Rate // THROTTLE_REGISTER
-	ThrottleRefresh   Rate // THROTTLE_REFRESH
-	ThrottleCSPReport Rate // THROTTLE_CSP_REPORT
+	ThrottleAnon  Rate // THROTTLE_ANON
+	ThrottleUser  Rate // THROTTLE_USER
+	ThrottleLogin Rate // THROTTLE_LOGIN
+	// ThrottleLoginFailures is THROTTLE_LOGIN_FAILURES: failed logins per
+	// account and client address (IPv6 by /64); a success resets it.
+	ThrottleLoginFailures Rate
+	// ThrottleLoginAccountFailures is THROTTLE_LOGIN_ACCOUNT_FAILURES:
+	// failed logins per account from all addresses, not applied to
+	// addresses the account recently logged in from.
+	ThrottleLoginAccountFailures Rate
+	ThrottleRegister             Rate // THROTTLE_REGISTER
+	ThrottleRefresh              Rate // THROTTLE_REFRESH
+	ThrottleCSPReport            Rate // THROTTLE_CSP_REPORT
 
 	MetricsToken blip.Secret // METRICS_TOKEN
 	MetricsAddr  string      // METRICS_ADDR: host:port of an internal listener, "" for none
@@ -222,6 +229,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ThrottleAnon = l.rate("THROTTLE_ANON", "100/hour")
 	c.ThrottleUser = l.rate("THROTTLE_USER", "1000/hour")
 	c.ThrottleLogin = l.rate("THROTTLE_LOGIN", "10/minute")
+	c.ThrottleLoginFailures = l.rate("THROTTLE_LOGIN_FAILURES", "10/hour")
+	c.ThrottleLoginAccountFailures = l.rate("THROTTLE_LOGIN_ACCOUNT_FAILURES", "50/hour")
 	c.ThrottleRegister = l.rate("THROTTLE_REGISTER", "10/minute")
 	c.ThrottleRefresh = l.rate("THROTTLE_REFRESH", "60/minute")
 	c.ThrottleCSPReport = l.rate("THROTTLE_CSP_REPORT", "60/minute")

@@ -29,10 +29,20 @@ func (x *Throttle) Route(policy string, next http.Handler) http.Handler {
 	return x.t.route(policy, next)
 }
 
-// AllowAccount wraps allowAccount.
-func (x *Throttle) AllowAccount(w http.ResponseWriter, r *http.Request, email string) bool {
-	return x.t.allowAccount(w, r, email)
+// LoginAttempt wraps *loginAttempt.
+type LoginAttempt struct{ a *loginAttempt }
+
+// BeginLogin wraps beginLogin.
+func (x *Throttle) BeginLogin(w http.ResponseWriter, r *http.Request, email string) (LoginAttempt, bool) {
+	a, ok := x.t.beginLogin(w, r, email)
+	return LoginAttempt{a}, ok
 }
+
+// Failed wraps failed.
+func (a LoginAttempt) Failed(r *http.Request) { a.a.failed(r) }
+
+// Succeeded wraps succeeded.
+func (a LoginAttempt) Succeeded(r *http.Request) { a.a.succeeded(r) }
 
 // WithTestUser returns r authenticated as userID, standing in for
 // authenticate in tests that need no token machinery.

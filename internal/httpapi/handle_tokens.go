@@ -79,15 +79,20 @@ func handleTokenObtain(logger *slog.Logger, maxBody int64, accounts *blip.Accoun
 			writeProblem(w, r, logger, err)
 			return
 		}
-		// The per-account half of THROTTLE_LOGIN, before any hashing.
-		if !th.allowAccount(w, r, in.Email) {
+		// The failure budgets of the login policy, before any hashing.
+		attempt, ok := th.beginLogin(w, r, in.Email)
+		if !ok {
 			return
 		}
 		pair, err := accounts.Login(r.Context(), in.Email, string(in.Password), loginClient(r))
 		if err != nil {
+			if blip.IsCode(err, blip.CodeNoActiveAccount) {
+				attempt.failed(r)
+			}
 			writeProblem(w, r, logger, err)
 			return
 		}
+		attempt.succeeded(r)
 		writeTokenPair(w, r, logger, cookies, pair)
 	})
 }

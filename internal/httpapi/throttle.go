@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,7 @@ type throttle struct {
 	lastErrLog atomic.Int64 // unix nanoseconds of the last policy-error log line
 }
 
-// newThrottle returns the throttle for cfg's six THROTTLE_* rates, applied
+// newThrottle returns the throttle for cfg's THROTTLE_* rates, applied
 // by limiter. onReject (may be nil) is called with the policy name of every
 // rejected request: wire it to Metrics.RateLimitRejected, and leave the
 // limiter's own Hooks.OnReject unset so rejections are not counted twice.
@@ -77,6 +78,8 @@ func newThrottle(logger *slog.Logger, cfg config.Config, limiter *ratelimit.Limi
 		{ratelimit.PolicyAnon, cfg.ThrottleAnon, "THROTTLE_ANON"},
 		{ratelimit.PolicyUser, cfg.ThrottleUser, "THROTTLE_USER"},
 		{ratelimit.PolicyLogin, cfg.ThrottleLogin, "THROTTLE_LOGIN"},
+		{ratelimit.PolicyLoginFailures, cfg.ThrottleLoginFailures, "THROTTLE_LOGIN_FAILURES"},
+		{ratelimit.PolicyLoginAccount, cfg.ThrottleLoginAccountFailures, "THROTTLE_LOGIN_ACCOUNT_FAILURES"},
 		{ratelimit.PolicyRegister, cfg.ThrottleRegister, "THROTTLE_REGISTER"},
 		{ratelimit.PolicyRefresh, cfg.ThrottleRefresh, "THROTTLE_REFRESH"},
 		{ratelimit.PolicyCSPReport, cfg.ThrottleCSPReport, "THROTTLE_CSP_REPORT"},
@@ -166,28 +169,93 @@ func (t *throttle) route(policy string, next http.Handler) http.Handler {
 	})
 }
 
-// allowAccount counts one login attempt against the account named by email
-// under the login policy: the per-account half of THROTTLE_LOGIN, which
-// stops a password guesser who rotates IP addresses. The login handler
-// calls it after decoding the body and before checking the password, so
-// throttled guesses cost no password hashing. When it returns false it has
-// written the response (429, or 503 for an unusable policy) and the handler
-// must return.
+// knownAddressFor is how long an address a user logged in from stays
+// exempt from the account's failure cap (THROTTLE_LOGIN_ACCOUNT_FAILURES).
+const knownAddressFor = 30 * 24 * time.Hour
+
+// knownAddress is the policy under which a successful login marks its
+// (account, address) pair as known. It limits nothing: its budget of one
+// per knownAddressFor makes the limiter a store of expiring marks (Allow
+// sets one, an exhausted Peek finds it), shared by every replica like any
+// budget, with the same fallback during a Redis outage.
+var knownAddress = ratelimit.Policy{Name: "login-known", Rate: ratelimit.Rate{Count: 1, Period: knownAddressFor}}
+
+// loginAttempt is one login's passage through the failure budgets; the
+// login handler reports its outcome with failed or succeeded. A nil
+// *loginAttempt (no throttle, or no email to key on) does nothing.
+type loginAttempt struct {
+	t *throttle
+	// account keys the account's cap, pair the (account, address) budget
+	// and the known-address mark.
+	account, pair string
+}
+
+// beginLogin applies the failure budgets of docs/ratelimit.md (Login) to a
+// login attempt for email, after the per-IP THROTTLE_LOGIN of route and
+// before any password hashing:
 //
-// The key is an HMAC of the normalised, lower-cased address, so "Alice@X"
-// and "alice@x" share a budget and addresses never reach the store in
-// clear. An allowed attempt adds no header: the remaining budget of an
-// account is nobody's business but would tell a caller whether someone else
-// is trying it.
-func (t *throttle) allowAccount(w http.ResponseWriter, r *http.Request, email string) bool {
+//   - the account's cap (THROTTLE_LOGIN_ACCOUNT_FAILURES) must have room,
+//     unless the client's address logged into the account within
+//     knownAddressFor: an attacker failing from many addresses can then
+//     lock out new addresses, never the user's own;
+//   - one unit of the strict (account, address) budget
+//     (THROTTLE_LOGIN_FAILURES) is spent now, atomically, so parallel
+//     guesses cannot overrun it; succeeded gives it back by resetting the
+//     pair, so only failures remain counted.
+//
+// The account's cap is only read here and spent by failed: successes never
+// count. When beginLogin returns ok false it has written the answer (429, or
+// 503 for an unusable policy). Keys are HMACs of the normalised, lower-cased
+// address whether or not an account has it, so unknown and known emails are
+// counted and answered alike, and addresses never reach the store in clear.
+// An allowed attempt adds no header: an account's remaining budget is
+// nobody's business but would tell a caller whether someone else is trying
+// it.
+func (t *throttle) beginLogin(w http.ResponseWriter, r *http.Request, email string) (attempt *loginAttempt, ok bool) {
 	if t == nil {
-		return true
+		return nil, true
 	}
 	email = strings.ToLower(blip.NormalizeEmail(email))
 	if email == "" {
-		return true // validation answers 400 before any password is checked
+		return nil, true // validation answers 400 before any password is checked
 	}
-	return t.allow(w, r, t.policy(ratelimit.PolicyLogin), t.accountKey(email), false)
+	a := &loginAttempt{t: t, account: t.accountKey(email)}
+	a.pair = a.account + "|" + ipKey(logClientIP(r))
+	if !t.knownAddress(r, a.pair) && !t.check(w, r, t.policy(ratelimit.PolicyLoginAccount), a.account) {
+		return nil, false
+	}
+	if !t.allow(w, r, t.policy(ratelimit.PolicyLoginFailures), a.pair, false) {
+		return nil, false
+	}
+	return a, true
+}
+
+// failed counts a failed login against the account's cap.
+func (a *loginAttempt) failed(r *http.Request) {
+	if a == nil {
+		return
+	}
+	// The request is already refused; the result only matters to the next.
+	_, _ = a.t.limiter.Allow(r.Context(), a.t.policy(ratelimit.PolicyLoginAccount), a.account)
+}
+
+// succeeded resets the (account, address) failures and marks the address
+// as known for the account, for knownAddressFor from now.
+func (a *loginAttempt) succeeded(r *http.Request) {
+	if a == nil {
+		return
+	}
+	ctx, l := r.Context(), a.t.limiter
+	l.Reset(ctx, a.t.policy(ratelimit.PolicyLoginFailures), a.pair)
+	l.Reset(ctx, knownAddress, a.pair)
+	_, _ = l.Allow(ctx, knownAddress, a.pair)
+}
+
+// knownAddress reports whether the pair's address logged into its account
+// within knownAddressFor: its mark leaves no budget.
+func (t *throttle) knownAddress(r *http.Request, pair string) bool {
+	res, err := t.limiter.Peek(r.Context(), knownAddress, pair)
+	return err == nil && !res.Allowed
 }
 
 // accountKey is the store key of an account: "account:" and 128 bits of
@@ -209,7 +277,13 @@ func (t *throttle) accountKey(email string) string {
 // misconfiguration logged at error level (at most once a minute).
 // config.Load refuses invalid rates, so this should never be seen.
 func (t *throttle) allow(w http.ResponseWriter, r *http.Request, p ratelimit.Policy, key string, headersOnAllow bool) bool {
-	res, err := t.limiter.Allow(r.Context(), p, key)
+	return t.answer(w, r, p, key, headersOnAllow, t.limiter.Allow)
+}
+
+// answer is allow and check, with decide the limiter's Allow or Peek.
+func (t *throttle) answer(w http.ResponseWriter, r *http.Request, p ratelimit.Policy, key string, headersOnAllow bool,
+	decide func(context.Context, ratelimit.Policy, string) (ratelimit.Result, error)) bool {
+	res, err := decide(r.Context(), p, key)
 	if err != nil {
 		t.logPolicyError(r, p, err)
 		writeProblem(w, r, t.logger, blip.Errorf(blip.CodeUnavailable,
@@ -228,6 +302,12 @@ func (t *throttle) allow(w http.ResponseWriter, r *http.Request, p ratelimit.Pol
 	}
 	writeProblem(w, r, t.logger, blip.Errorf(blip.CodeThrottled, "%s", throttledDetail(res.RetryAfterSeconds())))
 	return false
+}
+
+// check is allow without spending: it refuses the request when key has no
+// budget left under p, and otherwise lets it through uncounted.
+func (t *throttle) check(w http.ResponseWriter, r *http.Request, p ratelimit.Policy, key string) bool {
+	return t.answer(w, r, p, key, false, t.limiter.Peek)
 }
 
 func (t *throttle) logPolicyError(r *http.Request, p ratelimit.Policy, err error) {

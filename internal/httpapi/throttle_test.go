@@ -33,7 +33,7 @@ import (
 
 // thrRates overrides some THROTTLE_* rates of an otherwise roomy config.
 type thrRates struct {
-	anon, user, login, register, refresh, csp config.Rate
+	anon, user, login, loginFailures, loginAccount, register, refresh, csp config.Rate
 }
 
 func perMinute(n int) config.Rate { return config.Rate{Count: n, Period: time.Minute} }
@@ -48,13 +48,15 @@ func thrConfig(r thrRates, trusted ...string) config.Config {
 		return v
 	}
 	cfg := config.Config{
-		SecretKey:         "test-secret-key-for-throttle-tests-0123456789",
-		ThrottleAnon:      or(r.anon),
-		ThrottleUser:      or(r.user),
-		ThrottleLogin:     or(r.login),
-		ThrottleRegister:  or(r.register),
-		ThrottleRefresh:   or(r.refresh),
-		ThrottleCSPReport: or(r.csp),
+		SecretKey:                    "test-secret-key-for-throttle-tests-0123456789",
+		ThrottleAnon:                 or(r.anon),
+		ThrottleUser:                 or(r.user),
+		ThrottleLogin:                or(r.login),
+		ThrottleLoginFailures:        or(r.loginFailures),
+		ThrottleLoginAccountFailures: or(r.loginAccount),
+		ThrottleRegister:             or(r.register),
+		ThrottleRefresh:              or(r.refresh),
+		ThrottleCSPReport:            or(r.csp),
 	}
 	for _, c := range trusted {
 		cfg.TrustedProxies = append(cfg.TrustedProxies, netip.MustParsePrefix(c))
@@ -108,8 +110,9 @@ func memLimiter() *ratelimit.Limiter {
 // thrServer starts a real server with the chain the integrator builds:
 // client IP, authentication (faked: X-Test-User names the user), general
 // throttle, then routes, the stricter ones wrapped by Route, the login
-// handler calling AllowAccount after decoding its body as
-// handleTokenObtain does.
+// handler calling BeginLogin after decoding its body as handleTokenObtain
+// does, then reporting the outcome: the password "right" succeeds, any
+// other fails.
 func thrServer(t *testing.T, cfg config.Config, th *httpapi.Throttle) *httptest.Server {
 	t.Helper()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -118,15 +121,23 @@ func thrServer(t *testing.T, cfg config.Config, th *httpapi.Throttle) *httptest.
 	})
 	login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
-			Email string `json:"email"`
+			Email    string `json:"email"`
+			Password string `json:"password"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
-		if !th.AllowAccount(w, r, in.Email) {
+		attempt, allowed := th.BeginLogin(w, r, in.Email)
+		if !allowed {
 			return
 		}
+		if in.Password != "right" {
+			attempt.Failed(r)
+			http.Error(w, "no active account", http.StatusUnauthorized)
+			return
+		}
+		attempt.Succeeded(r)
 		ok.ServeHTTP(w, r)
 	})
 	mux := http.NewServeMux()
@@ -394,7 +405,7 @@ func TestThrottle_RoutePolicies(t *testing.T) {
 			var rej thrRejects
 			srv := thrServer(t, cfg, httpapi.NewThrottle(nil, cfg, memLimiter(), rej.hook))
 			// Different accounts, so only the per-IP budget is spent.
-			body := func(i int) string { return `{"email":"user` + strconv.Itoa(i) + `@example.com"}` }
+			body := func(i int) string { return `{"email":"user` + strconv.Itoa(i) + `@example.com","password":"right"}` }
 			for i := range 2 {
 				got := thrDo(t, srv, tt.method, tt.path, nil, body(i))
 				if got.status != http.StatusOK {
@@ -421,47 +432,71 @@ func TestThrottle_RoutePolicies(t *testing.T) {
 	}
 }
 
-func TestThrottle_LoginPerAccountAcrossIPs(t *testing.T) {
-	rate := perMinute(3)
-	cfg := thrConfig(thrRates{login: rate}, "127.0.0.1/32")
+// TestThrottle_LoginFailureBudgets: failed logins are counted per (account,
+// address) with a strict budget and per account with a looser cap; an
+// address the account logged in from is exempt from the cap, a success
+// resets its pair's failures, and successes never count.
+func TestThrottle_LoginFailureBudgets(t *testing.T) {
+	failures, account := perMinute(3), perMinute(5)
+	cfg := thrConfig(thrRates{loginFailures: failures, loginAccount: account}, "127.0.0.1/32")
 	var rej thrRejects
 	srv := thrServer(t, cfg, httpapi.NewThrottle(nil, cfg, memLimiter(), rej.hook))
-	login := func(ip, email string) thrResp {
+	login := func(ip, email, password string) thrResp {
 		t.Helper()
-		b, _ := json.Marshal(map[string]string{"email": email, "password": "guess"})
+		b, _ := json.Marshal(map[string]string{"email": email, "password": password})
 		return thrDo(t, srv, "POST", "/api/token/", xff(ip), string(b))
 	}
-
-	// One guesser, one account, a new IP for every attempt; the address
-	// is spelt differently each time.
-	for i, email := range []string{"alice@example.com", "alice@EXAMPLE.com", " Alice@Example.COM "} {
-		if got := login("203.0.113."+strconv.Itoa(10+i), email); got.status != http.StatusOK {
-			t.Fatalf("attempt %d: status %d, want 200", i+1, got.status)
+	wantStatus := func(got thrResp, status int, what string) {
+		t.Helper()
+		if got.status != status {
+			t.Fatalf("%s: status %d, want %d; %s", what, got.status, status, got.body)
 		}
-	}
-	got := login("203.0.113.20", "ALICE@example.com")
-	checkThrottled(t, got, "login", rate)
-	if rej.count("login") != 1 {
-		t.Errorf("onReject(login) = %d, want 1", rej.count("login"))
-	}
-	// The IP that was refused for alice may still try another account:
-	// its own per-IP budget has room.
-	if got := login("203.0.113.20", "bob@example.com"); got.status != http.StatusOK {
-		t.Errorf("bob from the same IP: status %d, want 200", got.status)
 	}
 
-	// And the per-IP half: one IP, many accounts.
-	for i := range 3 {
-		if got := login("198.51.100.1", "user"+strconv.Itoa(i)+"@example.com"); got.status != http.StatusOK {
-			t.Fatalf("IP attempt %d: status %d, want 200", i+1, got.status)
+	t.Run("account cap spares known addresses", func(t *testing.T) {
+		wantStatus(login("2001:db8:1::1", "alice@example.com", "right"), http.StatusOK, "alice from home")
+		// Five failures from five addresses, the email spelt differently.
+		for i, email := range []string{"alice@example.com", "alice@EXAMPLE.com", " Alice@Example.COM ", "ALICE@example.com", "alice@example.com"} {
+			wantStatus(login("203.0.113."+strconv.Itoa(10+i), email, "guess"), http.StatusUnauthorized, "guess "+strconv.Itoa(i+1))
 		}
-	}
-	checkThrottled(t, login("198.51.100.1", "fresh@example.com"), "login", rate)
-	// Refused by the IP, so the account budget of fresh@ was not spent.
-	for i := range 3 {
-		if got := login("198.51.100.2", "fresh@example.com"); got.status != http.StatusOK {
-			t.Fatalf("fresh@ attempt %d: status %d, want 200", i+1, got.status)
+		checkThrottled(t, login("203.0.113.20", "alice@example.com", "right"), "login-account", account)
+		// Home, in the same /64 but another address, is exempt, and its own
+		// strict budget still has room for a typo.
+		wantStatus(login("2001:db8:1::2", "alice@example.com", "typo"), http.StatusUnauthorized, "alice's typo from home")
+		wantStatus(login("2001:db8:1::3", "Alice@example.com", "right"), http.StatusOK, "alice from home past the cap")
+		// The refused address may still try another account.
+		wantStatus(login("203.0.113.20", "bob@example.com", "right"), http.StatusOK, "bob from the address refused for alice")
+	})
+
+	t.Run("strict budget per account and address", func(t *testing.T) {
+		for i := range 3 {
+			wantStatus(login("198.51.100.1", "carol@example.com", "guess"), http.StatusUnauthorized, "guess "+strconv.Itoa(i+1))
 		}
+		checkThrottled(t, login("198.51.100.1", "carol@example.com", "guess"), "login-failures", failures)
+		checkThrottled(t, login("198.51.100.1", "carol@example.com", "right"), "login-failures", failures)
+		wantStatus(login("198.51.100.2", "carol@example.com", "right"), http.StatusOK, "carol from another address")
+		wantStatus(login("198.51.100.1", "dave@example.com", "guess"), http.StatusUnauthorized, "another account from the guessing address")
+	})
+
+	t.Run("success resets the pair and never counts", func(t *testing.T) {
+		for i := range 2 {
+			wantStatus(login("198.51.100.9", "erin@example.com", "typo"), http.StatusUnauthorized, "typo "+strconv.Itoa(i+1))
+		}
+		wantStatus(login("198.51.100.9", "erin@example.com", "right"), http.StatusOK, "erin after two typos")
+		for i := range 3 {
+			wantStatus(login("198.51.100.9", "erin@example.com", "typo"), http.StatusUnauthorized, "typo "+strconv.Itoa(i+1)+" after a success")
+		}
+		checkThrottled(t, login("198.51.100.9", "erin@example.com", "typo"), "login-failures", failures)
+		// Six successes from six addresses, then a failure from a seventh:
+		// had successes counted, the cap of five would refuse it.
+		for i := range 6 {
+			wantStatus(login("192.0.2."+strconv.Itoa(1+i), "frank@example.com", "right"), http.StatusOK, "frank "+strconv.Itoa(i+1))
+		}
+		wantStatus(login("192.0.2.100", "frank@example.com", "typo"), http.StatusUnauthorized, "frank's first failure")
+	})
+
+	if got := rej.count("login-account") + rej.count("login-failures"); got != 4 {
+		t.Errorf("onReject(login-account, login-failures) = %d, want 4", got)
 	}
 }
 
@@ -508,7 +543,7 @@ func TestThrottle_NilLimiterThrottlesNothingButSaysSo(t *testing.T) {
 	}
 	srv := thrServer(t, cfg, th)
 	for range 3 {
-		if got := thrDo(t, srv, "POST", "/api/token/", nil, `{"email":"a@b.c"}`); got.status != http.StatusOK {
+		if got := thrDo(t, srv, "POST", "/api/token/", nil, `{"email":"a@b.c","password":"right"}`); got.status != http.StatusOK {
 			t.Fatalf("status %d, want 200", got.status)
 		}
 	}
@@ -576,8 +611,8 @@ func TestThrottle_InstancesShareRedisBudget(t *testing.T) {
 	}
 
 	t.Run("account keys hold no email address", func(t *testing.T) {
-		if got := thrDo(t, a, "POST", "/api/token/", map[string]string{"X-Test-User": "u"}, `{"email":"Carol.Secret@Example.com"}`); got.status != http.StatusOK {
-			t.Fatalf("login: status %d", got.status)
+		if got := thrDo(t, a, "POST", "/api/token/", map[string]string{"X-Test-User": "u"}, `{"email":"Carol.Secret@Example.com"}`); got.status != http.StatusUnauthorized {
+			t.Fatalf("failed login: status %d, want 401", got.status)
 		}
 		keys := redisKeys(t, rawURL, prefix)
 		var account bool
@@ -585,10 +620,10 @@ func TestThrottle_InstancesShareRedisBudget(t *testing.T) {
 			if strings.Contains(strings.ToLower(k), "carol") || strings.Contains(strings.ToLower(k), "example") {
 				t.Errorf("Redis key %q contains the email address", k)
 			}
-			account = account || strings.Contains(k, "login:account:")
+			account = account || strings.Contains(k, "login-account:account:")
 		}
 		if !account {
-			t.Errorf("no login:account: key among %q", keys)
+			t.Errorf("no login-account:account: key among %q", keys)
 		}
 	})
 }

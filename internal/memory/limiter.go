@@ -55,6 +55,26 @@ func (s *LimiterStore) Allow(_ context.Context, key string, rate ratelimit.Rate)
 	return res, nil
 }
 
+// Peek is Allow without spending.
+func (s *LimiterStore) Peek(_ context.Context, key string, rate ratelimit.Rate) (ratelimit.Result, error) {
+	if err := rate.Valid(); err != nil {
+		return ratelimit.Result{}, fmt.Errorf("memory limiter: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tat, _ := s.tats.get(key)
+	res, _ := ratelimit.GCRA(rate, tat, time.Now())
+	return res, nil
+}
+
+// Reset forgets key.
+func (s *LimiterStore) Reset(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tats.remove(key)
+	return nil
+}
+
 // Len reports how many keys are tracked; it exists for tests and metrics.
 func (s *LimiterStore) Len() int {
 	s.mu.Lock()

@@ -76,25 +76,61 @@ func NewLimiter(logger *slog.Logger, primary, fallback Store, hooks Hooks) *Limi
 // Period <= 0), a programming error that config.Load rules out. Keys are
 // namespaced by policy name, so one key may be used under several policies.
 func (l *Limiter) Allow(ctx context.Context, p Policy, key string) (Result, error) {
+	return l.apply(ctx, p, key, Store.Allow)
+}
+
+// Peek is Allow without spending: what Allow would answer now. Like Allow it
+// falls back to the in-process store when the primary fails, and a result
+// that would be a rejection is reported to Hooks.OnReject.
+func (l *Limiter) Peek(ctx context.Context, p Policy, key string) (Result, error) {
+	return l.apply(ctx, p, key, Store.Peek)
+}
+
+// Reset forgets key under p, so its whole burst is available again. The
+// fallback is always reset too: it holds what was spent while the primary
+// was failing. A primary failure is treated as in Allow and otherwise
+// ignored: the key then stays as it was, which errs on the strict side.
+func (l *Limiter) Reset(ctx context.Context, p Policy, key string) {
+	k := storeKey(p.Name, key)
+	if l.fallback != nil {
+		if err := l.fallback.Reset(ctx, k); err != nil {
+			l.logger.ErrorContext(ctx, "rate limiter fallback store failed to reset a key",
+				"policy", p.Name, "error", err)
+		}
+	}
+	if l.primary == nil {
+		return
+	}
+	probe, use := l.startPrimary()
+	if !use {
+		return
+	}
+	l.endPrimary(ctx, probe, l.primary.Reset(ctx, k))
+}
+
+// apply runs op (Store.Allow or Store.Peek) on the primary store, or on the
+// fallback when the primary fails or is being skipped after a failure.
+func (l *Limiter) apply(ctx context.Context, p Policy, key string,
+	op func(Store, context.Context, string, Rate) (Result, error)) (Result, error) {
 	if err := p.Rate.Valid(); err != nil {
 		return Result{}, fmt.Errorf("ratelimit: policy %q: %w", p.Name, err)
 	}
 	k := storeKey(p.Name, key)
 	if l.primary == nil {
-		return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+		return l.decide(ctx, p, l.fromFallback(ctx, p, k, op)), nil
 	}
 	probe, use := l.startPrimary()
 	if !use {
 		l.noteFallback(ctx, p, errPrimarySkipped)
-		return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+		return l.decide(ctx, p, l.fromFallback(ctx, p, k, op)), nil
 	}
-	res, err := l.primary.Allow(ctx, k, p.Rate)
+	res, err := op(l.primary, ctx, k, p.Rate)
 	l.endPrimary(ctx, probe, err)
 	if err == nil {
 		return l.decide(ctx, p, res), nil
 	}
 	l.noteFallback(ctx, p, err)
-	return l.decide(ctx, p, l.fromFallback(ctx, p, k)), nil
+	return l.decide(ctx, p, l.fromFallback(ctx, p, k, op)), nil
 }
 
 func (l *Limiter) decide(ctx context.Context, p Policy, res Result) Result {
@@ -109,15 +145,16 @@ func (l *Limiter) decide(ctx context.Context, p Policy, res Result) Result {
 	return res
 }
 
-// fromFallback asks the fallback store, failing closed if it is missing or
-// errs (neither happens with the in-process store).
-func (l *Limiter) fromFallback(ctx context.Context, p Policy, key string) Result {
+// fromFallback runs op on the fallback store, failing closed if it is
+// missing or errs (neither happens with the in-process store).
+func (l *Limiter) fromFallback(ctx context.Context, p Policy, key string,
+	op func(Store, context.Context, string, Rate) (Result, error)) Result {
 	closed := Result{Limit: p.Rate.Count, RetryAfter: time.Second, ResetAfter: time.Second}
 	if l.fallback == nil {
 		l.logger.ErrorContext(ctx, "rate limiter has no fallback store; rejecting", "policy", p.Name)
 		return closed
 	}
-	res, err := l.fallback.Allow(ctx, key, p.Rate)
+	res, err := op(l.fallback, ctx, key, p.Rate)
 	if err != nil {
 		l.logger.ErrorContext(ctx, "rate limiter fallback store failed; rejecting",
 			"policy", p.Name, "error", err)

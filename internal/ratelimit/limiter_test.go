@@ -27,6 +27,15 @@ type gcraStore struct {
 func newGCRAStore() *gcraStore { return &gcraStore{tats: map[string]time.Time{}} }
 
 func (s *gcraStore) Allow(_ context.Context, key string, rate ratelimit.Rate) (ratelimit.Result, error) {
+	return s.step(key, rate, true)
+}
+
+func (s *gcraStore) Peek(_ context.Context, key string, rate ratelimit.Rate) (ratelimit.Result, error) {
+	return s.step(key, rate, false)
+}
+
+// step runs GCRA on key, keeping the new TAT when spend is set.
+func (s *gcraStore) step(key string, rate ratelimit.Rate, spend bool) (ratelimit.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -35,8 +44,22 @@ func (s *gcraStore) Allow(_ context.Context, key string, rate ratelimit.Rate) (r
 		return ratelimit.Result{}, s.fail
 	}
 	res, tat := ratelimit.GCRA(rate, s.tats[key], time.Now())
-	s.tats[key] = tat
+	if spend {
+		s.tats[key] = tat
+	}
 	return res, nil
+}
+
+func (s *gcraStore) Reset(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.keys = append(s.keys, key)
+	if s.fail != nil {
+		return s.fail
+	}
+	delete(s.tats, key)
+	return nil
 }
 
 func (s *gcraStore) setFail(err error) {
@@ -212,5 +235,51 @@ func TestLimiter_Concurrent(t *testing.T) {
 	wg.Wait()
 	if allowed != 10 {
 		t.Fatalf("%d allowed, want 10", allowed)
+	}
+}
+
+// TestLimiter_PeekAndReset: Peek answers like Allow without spending, from
+// the primary or, while it fails, the fallback; Reset clears the key in both
+// stores, since the fallback holds what was spent during an outage.
+func TestLimiter_PeekAndReset(t *testing.T) {
+	primary, fallback := newGCRAStore(), newGCRAStore()
+	l := ratelimit.NewLimiter(nil, primary, fallback, ratelimit.Hooks{})
+	peek := func(what string) ratelimit.Result {
+		t.Helper()
+		res, err := l.Peek(t.Context(), login, "k")
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return res
+	}
+	for range 5 {
+		if !peek("fresh key").Allowed {
+			t.Fatal("Peek on a fresh key refused")
+		}
+	}
+	for range 3 {
+		if res, _ := l.Allow(t.Context(), login, "k"); !res.Allowed {
+			t.Fatal("Peek spent budget: Allow refused within the burst")
+		}
+	}
+	if res := peek("exhausted key"); res.Allowed || res.RetryAfter <= 0 || res.Remaining != 0 {
+		t.Fatalf("Peek on an exhausted key = %+v, want refused with RetryAfter", res)
+	}
+	l.Reset(t.Context(), login, "k")
+	if !peek("after Reset").Allowed {
+		t.Fatal("Peek after Reset refused")
+	}
+
+	// During an outage the fallback decides, and Reset still clears it.
+	primary.setFail(errors.New("connection refused"))
+	for range 3 {
+		_, _ = l.Allow(t.Context(), login, "k")
+	}
+	if peek("exhausted in the fallback").Allowed {
+		t.Fatal("Peek during the outage ignored the fallback's budget")
+	}
+	l.Reset(t.Context(), login, "k")
+	if !peek("after Reset during the outage").Allowed {
+		t.Fatal("Reset during the outage left the fallback's key")
 	}
 }

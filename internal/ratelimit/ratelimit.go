@@ -18,12 +18,14 @@ import (
 // Policy names, one per THROTTLE_* variable. They label the
 // blip_ratelimit_rejections_total metric and namespace store keys.
 const (
-	PolicyAnon      = "anon"       // THROTTLE_ANON, per client IP
-	PolicyUser      = "user"       // THROTTLE_USER, per user id
-	PolicyLogin     = "login"      // THROTTLE_LOGIN, per IP and, separately, per account
-	PolicyRegister  = "register"   // THROTTLE_REGISTER, per IP
-	PolicyRefresh   = "refresh"    // THROTTLE_REFRESH, per IP
-	PolicyCSPReport = "csp-report" // THROTTLE_CSP_REPORT, per IP
+	PolicyAnon          = "anon"           // THROTTLE_ANON, per client IP
+	PolicyUser          = "user"           // THROTTLE_USER, per user id
+	PolicyLogin         = "login"          // THROTTLE_LOGIN, login attempts per client IP
+	PolicyLoginFailures = "login-failures" // THROTTLE_LOGIN_FAILURES, failed logins per account and client IP
+	PolicyLoginAccount  = "login-account"  // THROTTLE_LOGIN_ACCOUNT_FAILURES, failed logins per account
+	PolicyRegister      = "register"       // THROTTLE_REGISTER, per IP
+	PolicyRefresh       = "refresh"        // THROTTLE_REFRESH, per IP
+	PolicyCSPReport     = "csp-report"     // THROTTLE_CSP_REPORT, per IP
 )
 
 // Rate is Count requests per Period, such as 10/minute. Its fields match
@@ -79,6 +81,12 @@ type Result struct {
 // rejected call consumes nothing. An error means the store is unreachable.
 type Store interface {
 	Allow(ctx context.Context, key string, rate Rate) (Result, error)
+	// Peek returns what Allow would return now, spending nothing: the
+	// login policy checks a budget before an attempt and spends it only
+	// when the attempt fails.
+	Peek(ctx context.Context, key string, rate Rate) (Result, error)
+	// Reset forgets key, so its whole burst is available again.
+	Reset(ctx context.Context, key string) error
 }
 
 // GCRA is the algorithm step for stores that keep the theoretical arrival

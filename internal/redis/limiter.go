@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 
@@ -50,4 +51,29 @@ func (s *LimiterStore) Allow(ctx context.Context, key string, rate ratelimit.Rat
 		res.Remaining = 0
 	}
 	return res, nil
+}
+
+// Peek is Allow without spending. redis_rate's script with a cost of 0
+// reads the key's TAT (as ResetAfter, the time until it is reached) and
+// writes nothing new; ratelimit.GCRA then answers what Allow would.
+func (s *LimiterStore) Peek(ctx context.Context, key string, rate ratelimit.Rate) (ratelimit.Result, error) {
+	if err := rate.Valid(); err != nil {
+		return ratelimit.Result{}, fmt.Errorf("redis limiter: %w", err)
+	}
+	limit := redis_rate.Limit{Rate: rate.Count, Burst: rate.Count, Period: rate.Period}
+	r, err := s.limiter.AllowN(ctx, s.prefix+key, limit, 0)
+	if err != nil {
+		return ratelimit.Result{}, fmt.Errorf("redis limiter: peek: %w", err)
+	}
+	now := time.Now()
+	res, _ := ratelimit.GCRA(rate, now.Add(max(r.ResetAfter, 0)), now)
+	return res, nil
+}
+
+// Reset deletes key.
+func (s *LimiterStore) Reset(ctx context.Context, key string) error {
+	if err := s.limiter.Reset(ctx, s.prefix+key); err != nil {
+		return fmt.Errorf("redis limiter: reset: %w", err)
+	}
+	return nil
 }

@@ -27,6 +27,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 		{"ConcurrentNeverOverAdmits", testConcurrent},
 		{"CountOne", testCountOne},
 		{"InvalidRate", testInvalidRate},
+		{"PeekSpendsNothing", testPeekSpendsNothing},
+		{"Reset", testReset},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,5 +202,69 @@ func testInvalidRate(t *testing.T, s ratelimit.Store) {
 		if _, err := s.Allow(t.Context(), fmt.Sprint("k", rate), rate); err == nil {
 			t.Errorf("Allow with %+v: no error", rate)
 		}
+	}
+}
+
+func peek(t *testing.T, s ratelimit.Store, key string, rate ratelimit.Rate) ratelimit.Result {
+	t.Helper()
+	res, err := s.Peek(t.Context(), key, rate)
+	if err != nil {
+		t.Fatalf("Peek(%q): %v", key, err)
+	}
+	return res
+}
+
+func testPeekSpendsNothing(t *testing.T, s ratelimit.Store) {
+	rate := ratelimit.Rate{Count: 3, Period: time.Minute} // one unit per 20s
+	for range 10 {
+		if res := peek(t, s, "k", rate); !res.Allowed || res.Remaining != 2 {
+			t.Fatalf("Peek on a fresh key = %+v, want allowed with Remaining 2 (what Allow would say)", res)
+		}
+	}
+	for i := range 3 {
+		before := peek(t, s, "k", rate)
+		got := allow(t, s, "k", rate)
+		if !before.Allowed || !got.Allowed || before.Remaining != got.Remaining {
+			t.Fatalf("request %d: Peek %+v then Allow %+v, want both allowed with the same Remaining", i+1, before, got)
+		}
+	}
+	res := peek(t, s, "k", rate)
+	if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 20*time.Second+slack {
+		t.Fatalf("Peek on an exhausted key = %+v, want rejected with RetryAfter in (0, 20s]", res)
+	}
+	if got := allow(t, s, "k", rate); got.Allowed {
+		t.Fatalf("Allow after the burst = %+v, want rejected", got)
+	}
+	if res := peek(t, s, "other", rate); !res.Allowed {
+		t.Fatalf("Peek on another key = %+v, want allowed", res)
+	}
+	for _, rate := range []ratelimit.Rate{{Count: 0, Period: time.Second}, {Count: 1, Period: 0}} {
+		if _, err := s.Peek(t.Context(), "k", rate); err == nil {
+			t.Errorf("Peek with %+v: no error", rate)
+		}
+	}
+}
+
+func testReset(t *testing.T, s ratelimit.Store) {
+	rate := ratelimit.Rate{Count: 2, Period: time.Hour}
+	allow(t, s, "k", rate)
+	allow(t, s, "k", rate)
+	allow(t, s, "other", rate)
+	if allow(t, s, "k", rate).Allowed {
+		t.Fatal("third request allowed, want rejected")
+	}
+	if err := s.Reset(t.Context(), "k"); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	for i := range 2 {
+		if res := allow(t, s, "k", rate); !res.Allowed {
+			t.Fatalf("request %d after Reset = %+v, want the whole burst back", i+1, res)
+		}
+	}
+	if res := allow(t, s, "other", rate); !res.Allowed || res.Remaining != 0 {
+		t.Fatalf("other key after resetting k = %+v, want its own budget untouched (allowed, Remaining 0)", res)
+	}
+	if err := s.Reset(t.Context(), "never-used"); err != nil {
+		t.Fatalf("Reset of an unknown key: %v", err)
 	}
 }

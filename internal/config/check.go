@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -261,7 +262,18 @@ func (c Config) deployChecklist() []Problem {
 		warn("cache.W001", "REDIS_URL is empty: caches, rate limits and revocation state live in each process, so replicas do not share them.",
 			"Set REDIS_URL=redis://… when running more than one replica.")
 	}
+	if len(c.Tracing.Headers) > 0 && c.Tracing.Enabled() && !httpsOrLoopback(c.Tracing.Endpoint) {
+		warn("tracing.W001", "OTEL_EXPORTER_OTLP_HEADERS are sent to a plain-http trace collector on another host, so whatever they hold (an API key, usually) crosses the network in clear.",
+			"Use an https:// OTEL_EXPORTER_OTLP_ENDPOINT, or a collector on localhost (a sidecar or node agent).")
+	}
 	return ps
+}
+
+// httpsOrLoopback reports whether a URL (one Load accepted) is https or
+// reaches a loopback host.
+func httpsOrLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "https" || isLoopbackHost(u.Hostname()))
 }
 
 // isLocalOrigin reports origins on the loopback interface, where plain

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"fmt"
 	"errors"
 	"log/slog"
 	"net/netip"
@@ -476,7 +477,14 @@ func TestConfig_StringRedacts(t *testing.T) {
 		"DATABASE_URL":  "postgres://u:hunter2@db/blip",
 		"REDIS_URL":     "redis://:hunter2@cache:6379/0",
 		"METRICS_TOKEN": "hunter2",
+		"JWT_ALGORITHM": "EdDSA", "JWT_SIGNING_KEY": "-----BEGIN PRIVATE KEY-----\\nhunter2\\n-----END PRIVATE KEY-----",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "https://collector", "OTEL_EXPORTER_OTLP_HEADERS": "api-key=hunter2",
 	})
+	for _, s := range []string{fmt.Sprint(cfg.Tracing), fmt.Sprintf("%+v", cfg.Tracing.Headers)} {
+		if strings.Contains(s, "hunter2") || !strings.Contains(s, "[redacted]") {
+			t.Errorf("OTLP headers not redacted: %s", s)
+		}
+	}
 	for _, s := range []string{cfg.String(), cfg.GoString()} {
 		if strings.Contains(s, "hunter2") {
 			t.Errorf("String() reveals a secret: %s", s)

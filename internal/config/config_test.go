@@ -2,8 +2,8 @@ package config_test
 
 import (
 	"bytes"
-	"fmt"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"net/url"

@@ -349,6 +349,10 @@ func TestE2E_blipPost(t *testing.T) {
 				{"escape", "a\x1b[31mred"},
 				{"DEL", "a\x7fb"},
 				{"C1 control", "a\u0085b"},
+				{"right-to-left override", "pay \u202Egnp.exe"},
+				{"left-to-right isolate", "a\u2066b\u2069"},
+				{"zero-width only", "\u200B\u200C\u200D"},
+				{"word joiner and BOM only", " \u2060\uFEFF "},
 			}
 			for _, tc := range refused {
 				r := al.c.do("POST", "/api/v1/blips", map[string]any{"text": tc.in})
@@ -1076,6 +1080,35 @@ func TestE2E_authorRenameIsFresh(t *testing.T) {
 			if got := feedGet(t, anon, "/api/v1/users/"+al.name)["name"]; got != name {
 				t.Fatalf("rename %d: profile name %q, want %q", i, got, name)
 			}
+		}
+	})
+}
+
+// TestE2E_bidiAndInvisibleText: names, bios and blips refuse bidirectional
+// embeddings, overrides and isolates (which can make "gnp.exe" read as
+// "exe.png") and text made only of invisible characters (a blank-looking
+// name), with a 400 naming the field; zero-width joiners inside visible
+// text (emoji sequences, Persian) and right-to-left marks stay accepted.
+func TestE2E_bidiAndInvisibleText(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := startServer(t, b, nil)
+		al := newFeedActor(t, s)
+		for _, bad := range []string{"\u202Eevil", "a\u202Ab", "a\u202Bb", "a\u202Cb", "a\u202Db", "x\u2066y", "x\u2067y", "x\u2068y", "x\u2069y",
+			"\u200B", "\u200B\u200C\u200D", "\u2060", "\uFEFF", "\u3164", "\u2800\u2800"} {
+			for _, field := range []string{"name", "bio"} {
+				r := al.c.do("PATCH", "/api/v1/me", map[string]any{field: bad})
+				wantFieldError(t, r, field, fmt.Sprintf("PATCH /me %s %+q", field, bad))
+			}
+			wantFieldError(t, al.c.do("POST", "/api/v1/blips", map[string]any{"text": bad}), "text", fmt.Sprintf("blip %+q", bad))
+		}
+		r := s.client().do("POST", "/api/v1/users", map[string]string{"email": "rlo@example.com", "username": "rlo_user",
+			"password": "Sturdy-Gl4ss-Lantern", "name": "Admin\u202E"})
+		wantFieldError(t, r, "name", "register with an override in the name")
+
+		for _, good := range []string{"👨\u200D👩\u200D👧 family", "می\u200Cخواهم", "שלום\u200F!", "e\u0301t\u00E9"} {
+			want(t, al.c.do("PATCH", "/api/v1/me", map[string]any{"name": good, "bio": good}), http.StatusOK, fmt.Sprintf("PATCH /me %+q", good))
+			feedPost(t, al.c, good, "")
 		}
 	})
 }

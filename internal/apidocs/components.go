@@ -233,6 +233,12 @@ func userRequired() []string {
 	return []string{"id", "username", "name", "bio", "created_at", "followers_count", "following_count", "blips_count"}
 }
 
+// textRules are the rules every free-text field shares (blip text, names,
+// bios), as the domain's text rule enforces them.
+const textRules = "no bidirectional embedding, override or isolate characters (U+202A–U+202E, U+2066–U+2069); " +
+	"not made only of invisible characters (zero-width spaces and joiners, word joiner, BOM, fillers). " +
+	"Zero-width joiners inside visible text (emoji sequences) and directional marks are fine."
+
 // userProps are the members of the public profile, shared by User and Me
 // (written out in both rather than joined with allOf, which code
 // generators and Swagger UI render less clearly).
@@ -255,8 +261,8 @@ func schemas() object {
 	}
 	newPassword := object{{"type", "string"}, {"format", "password"}, {"minLength", 8},
 		{"description", "At least 8 characters, not entirely numeric, not a common password, not too similar to the email or username."}}
-	name := object{{"type", "string"}, {"maxLength", 100}, {"description", "Display name, trimmed; at most 100 characters."}}
-	bio := object{{"type", "string"}, {"maxLength", 500}, {"description", "Trimmed; at most 500 characters, newlines allowed."}}
+	name := object{{"type", "string"}, {"maxLength", 100}, {"description", "Display name, trimmed; at most 100 characters; " + textRules}}
+	bio := object{{"type", "string"}, {"maxLength", 500}, {"description", "Trimmed; at most 500 characters, newlines allowed; " + textRules}}
 	healthCheck := objectSchema("", []string{"status", "latency_ms"}, false,
 		member{"status", object{{"type", "string"}, {"enum", list{"ok", "unavailable"}}}},
 		member{"latency_ms", object{{"type", "number"}, {"description", "Round-trip time of the ping, in milliseconds."}}},
@@ -373,7 +379,7 @@ func schemas() object {
 		)},
 		{"BlipCreate", objectSchema("", []string{"text"}, true,
 			member{"text", object{{"type", "string"}, {"minLength", 1}, {"maxLength", 280},
-				{"description", "1–280 Unicode code points after NFC and trimming; valid UTF-8; no control characters but newline."},
+				{"description", "1–280 Unicode code points after NFC and trimming; valid UTF-8; no control characters but newline; " + textRules},
 				{"example", "Hello, Blip!"}}},
 			member{"reply_to", object{{"type", list{"string", "null"}}, {"format", "uuid"}, {"description", "Id of the blip replied to; omit or null for a new thread."}, {"example", nil}}},
 		)},

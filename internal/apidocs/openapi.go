@@ -405,7 +405,8 @@ func operations() []operation {
 		// Blips.
 		{method: "post", path: "/api/v1/blips", id: "createBlip", tag: "Blips", summary: "Post a blip",
 			desc: "Text: 1–280 Unicode code points after NFC normalisation and trimming, valid UTF-8, no control " +
-				"characters but newline. With `Idempotency-Key`, a retry with the same key and body replays the first " +
+				"characters but newline, no bidirectional embedding, override or isolate characters, not only " +
+				"invisible characters. With `Idempotency-Key`, a retry with the same key and body replays the first " +
 				"response (same status and body) and creates nothing, also after a restart, for 24 hours; the same key " +
 				"with another body is 422 `idempotency_key_reused`; a duplicate racing the first may get 409.",
 			auth:    authUser,

@@ -114,9 +114,9 @@ func (a *Accounts) Register(ctx context.Context, in Registration) (*User, error)
 		fields["username"] = append(fields["username"],
 			"Enter a valid username: 3 to 30 letters, digits or underscores.")
 	}
-	name, ok := cleanShortText(in.Name, MaxNameRunes)
-	if !ok {
-		fields["name"] = append(fields["name"], fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxNameRunes))
+	name, msg := cleanShortText(in.Name, MaxNameRunes)
+	if msg != "" {
+		fields["name"] = append(fields["name"], msg)
 	}
 	if msgs := a.policy.Check(string(in.Password), email, in.Username); len(msgs) > 0 {
 		fields["password"] = msgs
@@ -391,16 +391,16 @@ func (a *Accounts) UpdateProfile(ctx context.Context, p *Principal, in ProfileUp
 	fields := map[string][]string{}
 	var upd UserUpdate
 	if in.Name != nil {
-		name, ok := cleanShortText(*in.Name, MaxNameRunes)
-		if !ok {
-			fields["name"] = []string{fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxNameRunes)}
+		name, msg := cleanShortText(*in.Name, MaxNameRunes)
+		if msg != "" {
+			fields["name"] = []string{msg}
 		}
 		upd.Name = &name
 	}
 	if in.Bio != nil {
-		bio, ok := cleanShortText(*in.Bio, MaxBioRunes)
-		if !ok {
-			fields["bio"] = []string{fmt.Sprintf("Ensure this field is valid text of at most %d characters.", MaxBioRunes)}
+		bio, msg := cleanShortText(*in.Bio, MaxBioRunes)
+		if msg != "" {
+			fields["bio"] = []string{msg}
 		}
 		upd.Bio = &bio
 	}

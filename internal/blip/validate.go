@@ -1,6 +1,7 @@
 package blip
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -47,16 +48,27 @@ func validEmail(s string) bool {
 }
 
 // cleanShortText validates a free-text profile field: valid UTF-8, no control
-// characters except newline, at most maxRunes code points after trimming.
-func cleanShortText(s string, maxRunes int) (string, bool) {
+// characters except newline, the rules of textRuleProblem unless empty, at
+// most maxRunes code points after trimming. It returns the field's message
+// when the text is refused, "" when it is accepted.
+func cleanShortText(s string, maxRunes int) (string, string) {
+	tooLong := fmt.Sprintf("Ensure this field is valid text of at most %d characters.", maxRunes)
 	if !utf8.ValidString(s) {
-		return "", false
+		return "", tooLong
 	}
 	s = strings.TrimSpace(s)
 	for _, r := range s {
 		if r != '\n' && (unicode.IsControl(r) || r == utf8.RuneError) {
-			return "", false
+			return "", tooLong
 		}
 	}
-	return s, utf8.RuneCountInString(s) <= maxRunes
+	if s != "" {
+		if msg := textRuleProblem(s); msg != "" {
+			return "", msg
+		}
+	}
+	if utf8.RuneCountInString(s) > maxRunes {
+		return "", tooLong
+	}
+	return s, ""
 }

@@ -12,8 +12,6 @@ import (
 // examined, so a hostile header costs little to walk. Real chains are short.
 const maxForwardedHops = 32
 
-type clientKey struct{}
-
 // clientInfo is what clientIPMiddleware learns about the far end of a
 // request: the client's address and the scheme it used to reach us.
 type clientInfo struct {
@@ -36,9 +34,9 @@ func clientIPMiddleware(trusted []netip.Prefix) func(http.Handler) http.Handler 
 	trusted = normalizePrefixes(trusted)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			info := resolveClient(r, trusted)
-			ctx := context.WithValue(r.Context(), clientKey{}, info)
-			next.ServeHTTP(w, r.WithContext(ctx))
+			st, r := withState(r)
+			st.client, st.hasClient = resolveClient(r, trusted), true
+			next.ServeHTTP(w, r)
 		})
 	}
 }
@@ -46,16 +44,18 @@ func clientIPMiddleware(trusted []netip.Prefix) func(http.Handler) http.Handler 
 // clientIP returns the client address resolved by clientIPMiddleware, or ""
 // when the middleware did not run.
 func clientIP(ctx context.Context) string {
-	info, _ := ctx.Value(clientKey{}).(clientInfo)
-	return info.ip
+	if st := stateFrom(ctx); st != nil && st.hasClient {
+		return st.client.ip
+	}
+	return ""
 }
 
 // requestScheme returns "https" or "http": the scheme resolved by
 // clientIPMiddleware (honouring a trusted proxy's X-Forwarded-Proto), or the
 // connection's own when the middleware did not run.
 func requestScheme(r *http.Request) string {
-	if info, ok := r.Context().Value(clientKey{}).(clientInfo); ok && info.scheme != "" {
-		return info.scheme
+	if st := stateFrom(r.Context()); st != nil && st.hasClient && st.client.scheme != "" {
+		return st.client.scheme
 	}
 	return connScheme(r)
 }

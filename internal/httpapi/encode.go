@@ -43,7 +43,7 @@ func encode[T any](w http.ResponseWriter, r *http.Request, status int, v T) erro
 	if err != nil {
 		return fmt.Errorf("encode %s %s: %w", r.Method, r.URL.Path, err)
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	jsonContentType.set(w.Header())
 	w.WriteHeader(status)
 	if _, err := w.Write(append(body, '\n')); err != nil {
 		return fmt.Errorf("encode %s %s: write: %w", r.Method, r.URL.Path, err)

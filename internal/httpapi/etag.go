@@ -30,7 +30,7 @@ func encodeTagged(w http.ResponseWriter, r *http.Request, logger *slog.Logger, v
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	jsonContentType.set(h)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }

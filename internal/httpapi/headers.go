@@ -7,8 +7,28 @@ import (
 	"github.com/blipsocial/blip/internal/config"
 )
 
-// header is one precomputed response header.
-type header struct{ name, value string }
+// fixedHeader is a response header whose value never changes, ready to set
+// without allocating: its map key is already canonical and its one-element
+// value slice is shared by every response. Sharing is safe: Set and Del
+// replace or drop the slice, and an Add appends to a full slice, which
+// copies it, so nothing can alter the shared value.
+type fixedHeader struct {
+	key   string
+	value []string
+}
+
+func newFixedHeader(name, value string) fixedHeader {
+	return fixedHeader{key: http.CanonicalHeaderKey(name), value: []string{value}}
+}
+
+// set sets the header in h, replacing any value it had.
+func (f fixedHeader) set(h http.Header) { h[f.key] = f.value }
+
+// Values that many responses carry.
+var (
+	jsonContentType = newFixedHeader("Content-Type", "application/json; charset=utf-8")
+	noStore         = newFixedHeader("Cache-Control", "no-store")
+)
 
 // secureHeaders sets the security headers every response must carry
 // (docs/security.md). They are set before next runs, so error responses, 404s and panics
@@ -24,7 +44,7 @@ type header struct{ name, value string }
 // Reporting-Endpoints (see newCSPHeaders). All values are
 // computed here, once; a request only picks its scheme's variant.
 func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
-	var always []header
+	var always []fixedHeader
 	if cfg.SecurityHeadersEnabled {
 		// config.Load fills these; the fallbacks cover a hand-built Config,
 		// so that a blank value never removes the header.
@@ -37,31 +57,32 @@ func secureHeaders(cfg config.Config) func(http.Handler) http.Handler {
 			permissions = config.DefaultPermissionsPolicy
 		}
 		always = append(always,
-			header{"X-Content-Type-Options", "nosniff"},
-			header{"X-Frame-Options", "DENY"},
-			header{"Referrer-Policy", referrer},
-			header{"Permissions-Policy", permissions},
-			header{"Cross-Origin-Opener-Policy", "same-origin"},
-			header{"Cross-Origin-Resource-Policy", "same-origin"},
+			newFixedHeader("X-Content-Type-Options", "nosniff"),
+			newFixedHeader("X-Frame-Options", "DENY"),
+			newFixedHeader("Referrer-Policy", referrer),
+			newFixedHeader("Permissions-Policy", permissions),
+			newFixedHeader("Cross-Origin-Opener-Policy", "same-origin"),
+			newFixedHeader("Cross-Origin-Resource-Policy", "same-origin"),
 		)
 	}
-	csp, cspOn := newCSPHeaders(cfg)
-	hsts := hstsValue(cfg)
+	if csp, ok := newCSPHeaders(cfg); ok {
+		always = append(always, newFixedHeader(csp.name, csp.policy))
+		if csp.reportingEndpoints != "" {
+			always = append(always, newFixedHeader("Reporting-Endpoints", csp.reportingEndpoints))
+		}
+	}
+	var hsts fixedHeader
+	if v := hstsValue(cfg); v != "" {
+		hsts = newFixedHeader("Strict-Transport-Security", v)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			for _, kv := range always {
-				h.Set(kv.name, kv.value)
+			for _, f := range always {
+				f.set(h)
 			}
-			secure := isHTTPS(r)
-			if hsts != "" && secure {
-				h.Set("Strict-Transport-Security", hsts)
-			}
-			if cspOn {
-				h.Set(csp.name, csp.policy)
-				if csp.reportingEndpoints != "" {
-					h.Set("Reporting-Endpoints", csp.reportingEndpoints)
-				}
+			if hsts.key != "" && isHTTPS(r) {
+				hsts.set(h)
 			}
 			next.ServeHTTP(w, r)
 		})

@@ -159,19 +159,22 @@ func (m *Metrics) CSPReport(directive string) {
 	m.csp.WithLabelValues(directive).Inc()
 }
 
-// requestStarted counts a request in flight and returns the function that
-// records its end.
-func (m *Metrics) requestStarted() func(method, route string, status int, elapsed time.Duration) {
+// requestStarted counts a request in flight; requestDone ends it and
+// records its status and duration. A nil *Metrics records nothing.
+func (m *Metrics) requestStarted() {
+	if m != nil {
+		m.inFlight.Inc()
+	}
+}
+
+func (m *Metrics) requestDone(method, route string, status int, elapsed time.Duration) {
 	if m == nil {
-		return func(string, string, int, time.Duration) {}
+		return
 	}
-	m.inFlight.Inc()
-	return func(method, route string, status int, elapsed time.Duration) {
-		m.inFlight.Dec()
-		method = methodLabel(method)
-		m.requests.WithLabelValues(method, route, statusLabel(status)).Inc()
-		m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
-	}
+	m.inFlight.Dec()
+	method = methodLabel(method)
+	m.requests.WithLabelValues(method, route, statusLabel(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 }
 
 // methodLabel bounds the method label: clients may send any token as a

@@ -41,12 +41,20 @@ func validRequestID(id string) bool {
 // NewLogHandler read it, and back to the client as X-Request-ID.
 func assignRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		// Indexed by its canonical form: Get would canonicalise "ID" into
+		// a new string on every request.
+		var id string
+		if v := r.Header["X-Request-Id"]; len(v) > 0 {
+			id = v[0]
+		}
 		if !validRequestID(id) {
 			id = blip.NewID()
 		}
-		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), id)))
+		st, r := withState(r)
+		st.requestID = id
+		st.idHeader[0] = id
+		w.Header()["X-Request-Id"] = st.idHeader[:] // canonical form of X-Request-ID
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -107,16 +115,26 @@ func hasAttr(rec slog.Record, key string) bool {
 	return found
 }
 
-// requestState is per-request information that inner layers learn and the
-// outer access log and metrics need. Inner layers see a different
-// *http.Request (every r.WithContext copies it), so it travels as a pointer
-// in the context instead of in r.Pattern.
+// requestState is per-request information that the middleware layers
+// share: what inner layers learn (route, user) for the outer access log and
+// metrics, and what outer layers resolve (client, request id) for everything
+// inside. Inner layers see a different *http.Request (every r.WithContext
+// copies it), so it travels as a pointer in the context; one value for all
+// of it means one context value and one request copy per request, made by
+// the outermost layer, instead of one per layer.
 type requestState struct {
-	route  string // route pattern as in routes.go; "" until a route matched
-	userID string // authenticated user, once authentication ran
+	route     string // route pattern as in routes.go; "" until a route matched
+	userID    string // authenticated user, once authentication ran
+	requestID string
+	client    clientInfo // set by clientIPMiddleware when hasClient
+	hasClient bool
 	// traceID and spanID (lower-case hex) go into every log line of the
 	// request; "" when it has no trace context (see traceRequests).
 	traceID, spanID string
+	// idHeader backs the X-Request-ID header value, and rec is observe's
+	// recorder: part of the state, so neither costs an allocation.
+	idHeader [1]string
+	rec      responseRecorder
 }
 
 type stateKey struct{}
@@ -124,6 +142,16 @@ type stateKey struct{}
 func stateFrom(ctx context.Context) *requestState {
 	st, _ := ctx.Value(stateKey{}).(*requestState)
 	return st
+}
+
+// withState returns the request's state, adding one to a copy of r when
+// no outer layer has (a layer wrapped on its own, in tests).
+func withState(r *http.Request) (*requestState, *http.Request) {
+	if st := stateFrom(r.Context()); st != nil {
+		return st, r
+	}
+	st := &requestState{}
+	return st, r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 }
 
 // setLogUserID records the authenticated user's id for the access log line.
@@ -150,10 +178,10 @@ func observe(logger *slog.Logger, metrics *Metrics) func(http.Handler) http.Hand
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			st := &requestState{}
-			rec := &responseRecorder{ResponseWriter: w}
-			r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
-			done := metrics.requestStarted()
+			st, r := withState(r)
+			rec := &st.rec
+			*rec = responseRecorder{ResponseWriter: w}
+			metrics.requestStarted()
 			completed := false
 			defer func() {
 				// Deferred so that a request aborted by a re-panicked
@@ -167,8 +195,12 @@ func observe(logger *slog.Logger, metrics *Metrics) func(http.Handler) http.Hand
 				}
 				elapsed := time.Since(start)
 				route := routeLabel(r.Context())
-				done(r.Method, route, status, elapsed)
-				attrs := []slog.Attr{
+				metrics.requestDone(r.Method, route, status, elapsed)
+				// A fixed array, and request_id and the trace ids added here
+				// rather than by the log handler (which would copy the
+				// record): the access line is written for every request.
+				var buf [12]slog.Attr
+				attrs := append(buf[:0],
 					slog.String("method", r.Method),
 					slog.String("route", route),
 					slog.String("path", r.URL.Path),
@@ -176,9 +208,15 @@ func observe(logger *slog.Logger, metrics *Metrics) func(http.Handler) http.Hand
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 					slog.Int64("bytes", rec.bytes),
 					slog.String("client_ip", logClientIP(r)),
-				}
+				)
 				if st.userID != "" {
 					attrs = append(attrs, slog.String("user_id", st.userID))
+				}
+				if st.requestID != "" {
+					attrs = append(attrs, slog.String("request_id", st.requestID))
+				}
+				if st.traceID != "" {
+					attrs = append(attrs, slog.String("trace_id", st.traceID), slog.String("span_id", st.spanID))
 				}
 				if !completed {
 					attrs = append(attrs, slog.Bool("aborted", true))

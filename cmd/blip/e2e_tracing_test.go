@@ -94,7 +94,8 @@ func (rcv *otlpReceiver) received() (spans []*tracepb.Span, services []string, h
 // continues the caller's trace under the caller's span; on PostgreSQL+Redis
 // the statements and Redis commands of the request are its children; the
 // log lines of the request carry the same trace and span ids; the export
-// carried the configured header, which no log line shows.
+// carried the configured header, which no log line shows; no span
+// attribute carries the password or a token.
 func TestE2E_traceContext(t *testing.T) {
 	const (
 		traceID  = "0af7651916cd43dd8448eb211c80319c"
@@ -171,6 +172,20 @@ func TestE2E_traceContext(t *testing.T) {
 		t.Logf("%s: server span %q with children %v", b.name, server.GetName(), systems)
 		if b.name == "postgres+redis" && (systems["postgresql"] == 0 || systems["redis"] == 0) {
 			t.Errorf("children by system %v: want PostgreSQL statements and Redis commands under the server span", systems)
+		}
+
+		// No span carries the password or the tokens the login returned.
+		access, _ := r.JSON(t)["access"].(string)
+		refreshToken, _ := r.JSON(t)["refresh"].(string)
+		for _, sp := range spans {
+			for _, a := range sp.GetAttributes() {
+				v := a.GetValue().GetStringValue()
+				for _, secret := range []string{password, access, refreshToken} {
+					if secret != "" && strings.Contains(v, secret) {
+						t.Errorf("span %q attribute %s carries a secret", sp.GetName(), a.GetKey())
+					}
+				}
+			}
 		}
 
 		// The request's log lines carry the trace id and the server span id.

@@ -48,8 +48,9 @@ EXPOSE 8000
 # distroless has no shell or curl: the binary checks itself. `blip health`
 # GETs /health/ on HTTP_ADDR (via 127.0.0.1) and exits 0 only on 200.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 CMD ["/blip", "health"]
-# SIGTERM drains within SHUTDOWN_TIMEOUT (default 15s); give Docker longer
-# (docker stop -t / compose stop_grace_period) than that.
+# SIGTERM drains: SHUTDOWN_DELAY (5s in production) with /health/ at 503, then
+# in-flight requests within SHUTDOWN_TIMEOUT (15s); give Docker longer than the
+# sum (docker stop -t / compose stop_grace_period).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/blip"]
 CMD ["serve"]

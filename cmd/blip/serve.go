@@ -202,7 +202,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("env", string(cfg.Env)),
 		slog.String("database", cfg.DBEngine), slog.Bool("redis", cfg.RedisURL != ""), slog.String("version", version))
 	srv := httpapi.NewHTTPServer(cfg, handler, logger)
-	if err := httpapi.Serve(ctx, srv, ln, health, cfg.ShutdownTimeout); err != nil {
+	stopLog := context.AfterFunc(ctx, func() {
+		logger.Info("shutting down: /health/ answers 503; serving on during SHUTDOWN_DELAY, then draining within SHUTDOWN_TIMEOUT",
+			slog.Duration("shutdown_delay", cfg.ShutdownDelay), slog.Duration("shutdown_timeout", cfg.ShutdownTimeout))
+	})
+	defer stopLog()
+	if err := httpapi.Serve(ctx, srv, ln, health, cfg.ShutdownDelay, cfg.ShutdownTimeout); err != nil {
 		return err
 	}
 	logger.Info("stopped")

@@ -77,8 +77,13 @@ type Config struct {
 	JSONLogs bool   // JSON_LOGS
 	LogLevel string // LOG_LEVEL: debug|info|warn|error ("warning" is read as warn)
 
-	HTTPAddr        string        // HTTP_ADDR: host:port, host may be empty
-	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+	HTTPAddr string // HTTP_ADDR: host:port, host may be empty
+	// ShutdownDelay is how long the server keeps serving, with readiness
+	// (/health/) already 503, after SIGTERM and before it stops accepting
+	// connections: the time load balancers need to see the failing probe
+	// and route elsewhere. 0 stops accepting at once.
+	ShutdownDelay   time.Duration // SHUTDOWN_DELAY
+	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT: drain of in-flight requests, after the delay
 	MaxBodyBytes    int64         // MAX_BODY_BYTES
 
 	// CORSAllowedOrigins and CSRFTrustedOrigins hold origins normalised to
@@ -195,6 +200,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.LogLevel = l.logLevel("LOG_LEVEL", "info")
 
 	c.HTTPAddr = l.addr("HTTP_ADDR", pick(":8000", "127.0.0.1:8000"))
+	c.ShutdownDelay = l.durationAtMost("SHUTDOWN_DELAY", pick("5s", "0s"), 10*time.Minute)
 	c.ShutdownTimeout = l.duration("SHUTDOWN_TIMEOUT", "15s")
 	c.MaxBodyBytes = l.size("MAX_BODY_BYTES", "1MiB")
 

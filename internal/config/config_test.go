@@ -81,6 +81,7 @@ func TestLoad_Defaults(t *testing.T) {
 		"SecureHSTSSeconds":   0,
 		"SessionCookieSecure": false,
 		"SecretKeyGenerated":  true,
+		"ShutdownDelay":       time.Duration(0),
 	}
 	tests := []struct {
 		appEnv string
@@ -100,6 +101,7 @@ func TestLoad_Defaults(t *testing.T) {
 			"SessionCookieSecure": true,
 			"SecretKeyGenerated":  false,
 			"SecretKey":           "",
+			"ShutdownDelay":       5 * time.Second,
 		}},
 	}
 	for _, tt := range tests {
@@ -157,6 +159,8 @@ func TestLoad_Values(t *testing.T) {
 		{"duration days and hours", map[string]string{"REFRESH_TOKEN_LIFETIME": "1d12h"}, "RefreshTokenLifetime", 36 * time.Hour},
 		{"duration fractional days", map[string]string{"REFRESH_TOKEN_LIFETIME": "1.5d"}, "RefreshTokenLifetime", 36 * time.Hour},
 		{"shutdown", map[string]string{"SHUTDOWN_TIMEOUT": "500ms"}, "ShutdownTimeout", 500 * time.Millisecond},
+		{"shutdown delay", map[string]string{"SHUTDOWN_DELAY": "2s"}, "ShutdownDelay", 2 * time.Second},
+		{"no shutdown delay in production", map[string]string{"APP_ENV": "production", "SHUTDOWN_DELAY": "0"}, "ShutdownDelay", time.Duration(0)},
 		{"conn max age", map[string]string{"CONN_MAX_AGE": "60"}, "ConnMaxAge", time.Minute},
 		{"conn max age 0", map[string]string{"CONN_MAX_AGE": "0"}, "ConnMaxAge", time.Duration(0)},
 		{"rate word", map[string]string{"THROTTLE_LOGIN": "5/second"}, "ThrottleLogin", config.Rate{Count: 5, Period: time.Second}},
@@ -249,6 +253,9 @@ func TestLoad_Malformed(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "15", nil},
 		{"SHUTDOWN_TIMEOUT", "0s", nil},
 		{"SHUTDOWN_TIMEOUT", "-5s", nil},
+		{"SHUTDOWN_DELAY", "5", nil},
+		{"SHUTDOWN_DELAY", "-1s", nil},
+		{"SHUTDOWN_DELAY", "11m", nil},
 		{"MAX_BODY_BYTES", "0", nil},
 		{"MAX_BODY_BYTES", "1 TB", nil},
 		{"MAX_BODY_BYTES", "99999999999999999999", nil},

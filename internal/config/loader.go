@@ -97,6 +97,21 @@ func (l *loader) duration(name, def string) time.Duration {
 	return d
 }
 
+// durationAtMost reads a duration in [0, limit]: 0 is a valid "none".
+func (l *loader) durationAtMost(name, def string, limit time.Duration) time.Duration {
+	v := l.value(name, def)
+	d, err := ParseDuration(v)
+	switch {
+	case err != nil:
+		l.fail(name, err.Error())
+	case d < 0:
+		l.bad(name, v, "must not be negative")
+	case d > limit:
+		l.bad(name, v, "must be at most "+limit.String())
+	}
+	return d
+}
+
 func (l *loader) size(name, def string) int64 {
 	v := l.value(name, def)
 	n, err := parseSize(v)

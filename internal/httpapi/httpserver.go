@@ -52,14 +52,18 @@ func NewHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http
 	}
 }
 
-// Serve serves srv on ln until ctx is done, then drains: health turns 503
-// (so load balancers stop routing here), the listener closes, and in-flight
+// Serve serves srv on ln until ctx is done, then drains in two steps.
+// First health turns 503 while the server keeps serving for shutdownDelay,
+// so that load balancers, which only see a failing readiness probe over a
+// working connection, stop routing here before anything is refused;
+// keep-alive is switched off so that clients open new connections, which
+// the balancer sends elsewhere. Then the listener closes, and in-flight
 // requests get up to shutdownTimeout to finish. It returns nil after a
 // clean drain, the drain's error when requests outlived shutdownTimeout
 // (their connections are then closed), and the server's error if it stops
 // on its own. Request contexts are not derived from ctx on purpose:
 // cancelling ctx must let in-flight requests finish, not abort them.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, health *Health, shutdownTimeout time.Duration) error {
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, health *Health, shutdownDelay, shutdownTimeout time.Duration) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -71,6 +75,16 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, health *Healt
 
 	if health != nil {
 		health.SetDraining()
+	}
+	if shutdownDelay > 0 {
+		srv.SetKeepAlivesEnabled(false)
+		t := time.NewTimer(shutdownDelay)
+		select {
+		case <-t.C:
+		case err := <-serveErr:
+			t.Stop()
+			return fmt.Errorf("http server: %w", err)
+		}
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()

@@ -51,7 +51,7 @@ func startServe(t *testing.T, sleep, shutdownTimeout time.Duration) (url string,
 	srv := httpapi.NewHTTPServer(config.Config{}, mux, logger)
 	ctx, cancelFn := context.WithCancel(context.Background())
 	servedc := make(chan error, 1)
-	go func() { servedc <- httpapi.Serve(ctx, srv, ln, h, shutdownTimeout) }()
+	go func() { servedc <- httpapi.Serve(ctx, srv, ln, h, 0, shutdownTimeout) }()
 	t.Cleanup(func() {
 		cancelFn()
 		_ = srv.Close()
@@ -179,7 +179,7 @@ func TestServe_listenerError(t *testing.T) {
 	ln := listen(t)
 	ln.Close() // Serve fails at once on a closed listener
 	srv := httpapi.NewHTTPServer(config.Config{}, http.NotFoundHandler(), slog.New(slog.DiscardHandler))
-	if err := httpapi.Serve(t.Context(), srv, ln, nil, time.Second); err == nil {
+	if err := httpapi.Serve(t.Context(), srv, ln, nil, 0, time.Second); err == nil {
 		t.Error("Serve on a closed listener returned nil")
 	}
 }

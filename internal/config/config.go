@@ -104,6 +104,10 @@ type Config struct {
 	SecureHSTSPreload           bool           // SECURE_HSTS_PRELOAD
 	SessionCookieSecure         bool           // SESSION_COOKIE_SECURE
 	TrustedProxies              []netip.Prefix // TRUSTED_PROXIES: masked prefixes; a bare IP is a /32 or /128
+	// TrustedProxyHeader is TRUSTED_PROXY_HEADER: the one header trusted
+	// proxies write the client's address in, HeaderXForwardedFor (with
+	// X-Forwarded-Proto) or HeaderForwarded (RFC 7239); the other is ignored.
+	TrustedProxyHeader string
 
 	AccessTokenLifetime  time.Duration // ACCESS_TOKEN_LIFETIME
 	RefreshTokenLifetime time.Duration // REFRESH_TOKEN_LIFETIME
@@ -147,6 +151,12 @@ type Config struct {
 	// warns, since it is likely a carried-over Django setting.
 	connMaxAgeZeroSet bool
 }
+
+// Values of TRUSTED_PROXY_HEADER (matched without regard to case).
+const (
+	HeaderXForwardedFor = "X-Forwarded-For"
+	HeaderForwarded     = "Forwarded"
+)
 
 // Default policies, used when the variable is unset. The CSP lets a page
 // load its own scripts, styles, fonts and images (the API docs page
@@ -220,6 +230,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.SecureHSTSPreload = l.boolean("SECURE_HSTS_PRELOAD", "off")
 	c.SessionCookieSecure = l.boolean("SESSION_COOKIE_SECURE", pick("on", "off"))
 	c.TrustedProxies = l.prefixes("TRUSTED_PROXIES")
+	c.TrustedProxyHeader = l.oneOf("TRUSTED_PROXY_HEADER", HeaderXForwardedFor, HeaderXForwardedFor, HeaderForwarded)
 
 	c.AccessTokenLifetime = l.duration("ACCESS_TOKEN_LIFETIME", "10m")
 	c.RefreshTokenLifetime = l.duration("REFRESH_TOKEN_LIFETIME", "7d")

@@ -6,11 +6,18 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/blipsocial/blip/internal/config"
 )
 
-// maxForwardedHops bounds how many X-Forwarded-For or Forwarded entries are
-// examined, so a hostile header costs little to walk. Real chains are short.
+// maxForwardedHops bounds how many X-Forwarded-For entries or Forwarded
+// elements are examined, from the right: a hostile header costs little to
+// walk, and entries a client wrote further left are never reached. Real
+// proxy chains are short.
 const maxForwardedHops = 32
+
+// maxForwardedElement bounds one Forwarded element's length.
+const maxForwardedElement = 512
 
 // clientInfo is what clientIPMiddleware learns about the far end of a
 // request: the client's address and the scheme it used to reach us.
@@ -23,19 +30,25 @@ type clientInfo struct {
 // the request context, read back with clientIP and requestScheme.
 //
 // The client is the TCP peer unless the peer is in trusted (TRUSTED_PROXIES).
-// For a trusted peer it walks X-Forwarded-For from the right, skipping
-// trusted addresses, and takes the first untrusted one: entries to its left
-// were written by the client and may be forged. When X-Forwarded-For is
-// absent it reads RFC 7239 Forwarded the same way. The scheme likewise comes
-// from X-Forwarded-Proto (or Forwarded proto=) only when the peer is trusted,
-// and from the connection (r.TLS) otherwise. A malformed header is ignored and
-// the peer's own address and scheme are used. See docs/security.md.
-func clientIPMiddleware(trusted []netip.Prefix) func(http.Handler) http.Handler {
+// For a trusted peer it reads the one header trusted proxies are configured
+// to write (TRUSTED_PROXY_HEADER: config.HeaderXForwardedFor, the default,
+// with X-Forwarded-Proto for the scheme; or config.HeaderForwarded, RFC 7239
+// with its proto= parameter); the other is ignored, so a header the client
+// sent and the proxy passed along never decides. It walks the header from
+// the right, skipping trusted addresses, and takes the first untrusted one:
+// entries to its left were written by the client and may be forged. The
+// walk examines at most maxForwardedHops entries; when all of them are
+// trusted, the left-most examined is the client. Entries further left are
+// never read, so their number or syntax cannot move the client anywhere.
+// When an entry the walk reaches does not parse (which only a trusted
+// proxy can cause, since the walk stops at the client's own address), the
+// peer's address and scheme are used. See docs/security.md.
+func clientIPMiddleware(trusted []netip.Prefix, header string) func(http.Handler) http.Handler {
 	trusted = normalizePrefixes(trusted)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st, r := withState(r)
-			st.client, st.hasClient = resolveClient(r, trusted), true
+			st.client, st.hasClient = resolveClient(r, trusted, header), true
 			next.ServeHTTP(w, r)
 		})
 	}
@@ -98,7 +111,7 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 }
 
 // resolveClient implements clientIPMiddleware's decision.
-func resolveClient(r *http.Request, trusted []netip.Prefix) clientInfo {
+func resolveClient(r *http.Request, trusted []netip.Prefix, header string) clientInfo {
 	info := clientInfo{scheme: connScheme(r)}
 	peer, ok := parsePeer(r.RemoteAddr)
 	if !ok {
@@ -115,24 +128,12 @@ func resolveClient(r *http.Request, trusted []netip.Prefix) clientInfo {
 		return info
 	}
 
-	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-		ip, idx, n, ok := walkForwardedFor(strings.Join(xff, ","), trusted)
-		if !ok {
+	if header == config.HeaderForwarded {
+		fwd := r.Header.Values("Forwarded")
+		if len(fwd) == 0 {
 			return info
 		}
-		info.ip = ip.String()
-		protos := splitList(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","))
-		if p, ok := pickProto(protos, idx, n); ok {
-			info.scheme = p
-		}
-		return info
-	}
-	if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
-		elems, ok := parseForwarded(strings.Join(fwd, ","))
-		if !ok {
-			return info
-		}
-		ip, proto, ok := walkForwarded(elems, trusted)
+		ip, proto, ok := walkForwarded(fwd, trusted)
 		if !ok {
 			return info
 		}
@@ -142,27 +143,48 @@ func resolveClient(r *http.Request, trusted []netip.Prefix) clientInfo {
 		}
 		return info
 	}
-	// A trusted proxy that sent only a scheme (some TLS terminators do).
-	protos := splitList(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","))
-	if p, ok := pickProto(protos, 0, 1); ok {
+
+	protos := r.Header.Values("X-Forwarded-Proto")
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		// A trusted proxy that sent only a scheme (some TLS terminators do).
+		if p, ok := pickProto(protos, 0, 1); ok {
+			info.scheme = p
+		}
+		return info
+	}
+	ip, k, ok := walkForwardedFor(xff, trusted)
+	if !ok {
+		return info
+	}
+	info.ip = ip.String()
+	if p, ok := pickProto(protos, k, countEntries(xff)); ok {
 		info.scheme = p
 	}
 	return info
 }
 
 // pickProto chooses the X-Forwarded-Proto entry describing the hop whose
-// client was selected: when proxies append to both headers the lists line
-// up, so entry idx of n X-Forwarded-For entries matches entry idx of the
-// protos. When they do not line up, the right-most value (written by the
-// trusted proxy nearest to us) is used.
-func pickProto(protos []string, idx, n int) (string, bool) {
-	if len(protos) == 0 {
+// client was selected, k entries from the right of the n X-Forwarded-For
+// entries: when proxies append to both headers the lists line up. When they
+// do not, the right-most value (written by the trusted proxy nearest to
+// us) is used.
+func pickProto(protos []string, k, n int) (string, bool) {
+	m := countEntries(protos)
+	if m == 0 {
 		return "", false
 	}
-	v := protos[len(protos)-1]
-	if len(protos) == n && idx >= 0 && idx < n {
-		v = protos[idx]
+	want := 0
+	if m == n && k >= 0 && k < n {
+		want = k
 	}
+	var v string
+	i := 0
+	eachEntryFromRight(protos, func(e string) bool {
+		v = e
+		i++
+		return i <= want
+	})
 	return normalizeProto(v)
 }
 
@@ -206,39 +228,56 @@ func parseNodeAddr(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// splitList splits a comma-separated header value, trimming blanks and
-// dropping empty elements (RFC 9110 §5.6.1 allows them).
-func splitList(v string) []string {
-	var out []string
-	for part := range strings.SplitSeq(v, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
+// eachEntryFromRight calls fn with the comma-separated entries of header
+// values (several lines read as one list), trimmed, empty ones dropped (RFC
+// 9110 §5.6.1 allows them), right-most first, until fn returns false. It
+// allocates nothing, however long the header.
+func eachEntryFromRight(values []string, fn func(entry string) bool) {
+	for vi := len(values) - 1; vi >= 0; vi-- {
+		v := values[vi]
+		end := len(v)
+		for i := len(v) - 1; i >= -1; i-- {
+			if i >= 0 && v[i] != ',' {
+				continue
+			}
+			e := strings.TrimSpace(v[i+1 : end])
+			end = i
+			if e != "" && !fn(e) {
+				return
+			}
 		}
 	}
-	return out
 }
 
-// walkForwardedFor walks an X-Forwarded-For value from the right and returns
-// the right-most address not in trusted, with its index among the n entries.
-// When every entry is trusted the left-most is the client. ok is false when
-// the header is malformed where it matters: an entry reached by the walk
-// does not parse, or the list is empty or absurdly long.
-func walkForwardedFor(v string, trusted []netip.Prefix) (ip netip.Addr, idx, n int, ok bool) {
-	entries := splitList(v)
-	n = len(entries)
-	if n == 0 || n > maxForwardedHops {
-		return netip.Addr{}, 0, n, false
-	}
-	for i := n - 1; i >= 0; i-- {
-		a, ok := parseNodeAddr(entries[i])
-		if !ok {
-			return netip.Addr{}, 0, n, false
+// countEntries counts the entries eachEntryFromRight would visit.
+func countEntries(values []string) int {
+	n := 0
+	eachEntryFromRight(values, func(string) bool { n++; return true })
+	return n
+}
+
+// walkForwardedFor walks X-Forwarded-For values from the right and returns
+// the right-most address not in trusted, and k, its position from the
+// right (0 for the right-most). When every entry examined is trusted (the
+// list ends, or maxForwardedHops entries were read) the left-most examined
+// is the client. ok is false when an entry the walk reaches does not parse
+// or the list is empty; entries left of the client are never read.
+func walkForwardedFor(values []string, trusted []netip.Prefix) (ip netip.Addr, k int, ok bool) {
+	k, ok = -1, true
+	eachEntryFromRight(values, func(e string) bool {
+		a, parsed := parseNodeAddr(e)
+		if !parsed {
+			ok = false
+			return false
 		}
-		if !isTrusted(a, trusted) || i == 0 {
-			return a, i, n, true
-		}
+		ip = a
+		k++
+		return isTrusted(a, trusted) && k+1 < maxForwardedHops
+	})
+	if !ok || k < 0 {
+		return netip.Addr{}, 0, false
 	}
-	return netip.Addr{}, 0, n, false // unreachable: i == 0 returns
+	return ip, k, true
 }
 
 // forwardedElem is one comma-separated element of an RFC 7239 Forwarded
@@ -248,25 +287,76 @@ type forwardedElem struct {
 	proto   string
 }
 
-// walkForwarded is walkForwardedFor for parsed Forwarded elements; the proto
-// returned is the one written in the same element as the chosen address,
-// which is the scheme that client used to reach the proxy recording it.
-func walkForwarded(elems []forwardedElem, trusted []netip.Prefix) (ip netip.Addr, proto string, ok bool) {
-	if len(elems) == 0 || len(elems) > maxForwardedHops {
+// walkForwarded is walkForwardedFor for RFC 7239 Forwarded values: it walks
+// the elements from the right (each parsed on its own, so a malformed
+// element left of the client is never read) and returns the client's
+// address with the proto written in the same element, the scheme that
+// client used to reach the proxy recording it. An element without a
+// for= address ("unknown", an obfuscated "_id", or none) ends the walk
+// with ok false: the client cannot be identified.
+func walkForwarded(values []string, trusted []netip.Prefix) (ip netip.Addr, proto string, ok bool) {
+	n := 0
+	ok = true
+	eachForwardedElementFromRight(values, func(raw string) bool {
+		if len(raw) > maxForwardedElement {
+			ok = false
+			return false
+		}
+		elems, parsed := parseForwarded(raw)
+		if !parsed || len(elems) != 1 {
+			ok = false
+			return false
+		}
+		a, parsed := parseNodeAddr(elems[0].forNode)
+		if !parsed {
+			ok = false
+			return false
+		}
+		ip, proto = a, elems[0].proto
+		n++
+		return isTrusted(a, trusted) && n < maxForwardedHops
+	})
+	if !ok || n == 0 {
 		return netip.Addr{}, "", false
 	}
-	for i := len(elems) - 1; i >= 0; i-- {
-		// "unknown" and obfuscated "_id" nodes do not parse: the client
-		// cannot be identified, so the caller falls back to the peer.
-		a, ok := parseNodeAddr(elems[i].forNode)
-		if !ok {
-			return netip.Addr{}, "", false
-		}
-		if !isTrusted(a, trusted) || i == 0 {
-			return a, elems[i].proto, true
+	return ip, proto, true
+}
+
+// eachForwardedElementFromRight calls fn with the raw elements of Forwarded
+// values, right-most first, until fn returns false. It splits at commas
+// outside quoted strings, scanning backwards, so an unbalanced quote a
+// client put on the left cannot swallow the elements proxies appended on
+// the right.
+func eachForwardedElementFromRight(values []string, fn func(raw string) bool) {
+	for vi := len(values) - 1; vi >= 0; vi-- {
+		v := values[vi]
+		end, quoted := len(v), false
+		for i := len(v) - 1; i >= -1; i-- {
+			if i >= 0 {
+				if v[i] == '"' && !escapedAt(v, i) {
+					quoted = !quoted
+				}
+				if v[i] != ',' || quoted {
+					continue
+				}
+			}
+			e := strings.TrimSpace(v[i+1 : end])
+			end = i
+			if e != "" && !fn(e) {
+				return
+			}
 		}
 	}
-	return netip.Addr{}, "", false
+}
+
+// escapedAt reports whether v[i] is preceded by an odd number of
+// backslashes (a quoted-pair).
+func escapedAt(v string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && v[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // parseForwarded parses an RFC 7239 Forwarded header value:

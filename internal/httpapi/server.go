@@ -82,6 +82,6 @@ func withMiddleware(h http.Handler, logger *slog.Logger, cfg config.Config, metr
 	}
 	h = observe(logger, metrics)(h)
 	h = assignRequestID(h)
-	h = clientIPMiddleware(cfg.TrustedProxies)(h)
+	h = clientIPMiddleware(cfg.TrustedProxies, cfg.TrustedProxyHeader)(h)
 	return h
 }

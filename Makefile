@@ -28,7 +28,7 @@ BLIP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test test-integration test-load lint vuln fmt build bench bench-go seed \
+.PHONY: help run test test-integration test-load fuzz lint vuln fmt build bench bench-go seed \
 	docker-up docker-down monitoring-up monitoring-down ci clean
 
 help: ## List the targets
@@ -53,6 +53,10 @@ test-integration: ## Run the tests against local PostgreSQL and Redis; fail if u
 
 test-load: ## The login-flood latency test (needs an otherwise idle machine)
 	BLIP_TEST_LOAD=1 $(GO) test -count=1 -run 'TestLoginFlood' -v ./cmd/blip
+
+fuzz: ## Every fuzz target for FUZZTIME each (default 3s), as CI runs them
+	FUZZTIME=$(or $(FUZZTIME),3s) BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
+		bash .ci/fuzz.sh
 
 lint: ## golangci-lint (installs the pinned version into GOBIN when missing)
 	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version | grep -q '$(GOLANGCI_LINT_VERSION:v%=%)' || \

@@ -71,6 +71,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, tp tra
 		Users: db.users, Sessions: db.sessions, Tokens: tokens,
 		Hasher: auth.NewArgon2id(auth.Argon2Params{}), Policy: auth.PasswordRules{},
 		Cache: cs.cache, Generation: a.generation, Logger: logger, OnEvent: metrics.AuthEvent,
+		SessionMaxLifetime: cfg.SessionMaxLifetime,
 	})
 	a.feed = blip.NewFeed(blip.FeedDeps{
 		Blips: db.blips, Graph: db.graph, Users: db.users, Cache: cs.cache, Generation: a.generation,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 )
@@ -54,7 +55,14 @@ type AccountsDeps struct {
 	OnEvent func(event string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SessionMaxLifetime is how long a session may last from its login,
+	// however often it is refreshed; 0 means DefaultSessionMaxLifetime.
+	SessionMaxLifetime time.Duration
 }
+
+// DefaultSessionMaxLifetime is SESSION_MAX_LIFETIME's default: a month
+// after logging in, a user logs in again, however active the session was.
+const DefaultSessionMaxLifetime = 30 * 24 * time.Hour
 
 // NewAccounts returns the account service.
 func NewAccounts(d AccountsDeps) *Accounts {
@@ -62,13 +70,20 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	if now == nil {
 		now = time.Now
 	}
+	maxLifetime := d.SessionMaxLifetime
+	if maxLifetime <= 0 {
+		maxLifetime = DefaultSessionMaxLifetime
+	}
 	onEvent := d.OnEvent
 	if onEvent == nil {
 		onEvent = func(string) {}
 	}
 	return &Accounts{
 		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
-		state:    &authState{cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now},
+		state: &authState{
+			cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now,
+			maxLifetime: maxLifetime,
+		},
 		profiles: newVersioned(d.Cache, d.Generation, d.Logger, nil),
 		logger:   d.Logger,
 		onEvent:  onEvent,
@@ -214,7 +229,7 @@ func (a *Accounts) openSession(ctx context.Context, u *User, client ClientInfo) 
 	now := a.now().UTC()
 	s := &Session{
 		ID: sid, UserID: u.ID, RefreshJTI: claims.JTI, CreatedAt: now, LastUsedAt: now,
-		ExpiresAt: claims.ExpiresAt, UserAgent: truncate(client.UserAgent, 512), IP: client.IP,
+		ExpiresAt: minTime(claims.ExpiresAt, now.Add(a.state.maxLifetime)), UserAgent: truncate(client.UserAgent, 512), IP: client.IP,
 	}
 	if err := a.sessions.CreateSession(ctx, s); err != nil {
 		return TokenPair{}, fmt.Errorf("accounts: create session: %w", err)
@@ -241,7 +256,14 @@ func (a *Accounts) Refresh(ctx context.Context, refresh string, client ClientInf
 		return TokenPair{}, fmt.Errorf("accounts: refresh: %w", err)
 	}
 	now := a.now().UTC()
-	if s.UserID != c.UserID || !s.Active(now) {
+	if s.UserID != c.UserID {
+		return TokenPair{}, tokenNotValid()
+	}
+	if s.RevokedAt == nil && !now.Before(a.state.deadline(s)) {
+		a.endSession(ctx, s, now)
+		return TokenPair{}, tokenNotValid()
+	}
+	if !s.Active(now) {
 		return TokenPair{}, tokenNotValid()
 	}
 	if s.RefreshJTI != c.JTI {
@@ -259,7 +281,8 @@ func (a *Accounts) Refresh(ctx context.Context, refresh string, client ClientInf
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("accounts: issue refresh: %w", err)
 	}
-	err = a.sessions.RotateSession(ctx, s.ID, c.JTI, claims.JTI, now, claims.ExpiresAt)
+	// Rotation slides the expiry, never past the session's absolute end.
+	err = a.sessions.RotateSession(ctx, s.ID, c.JTI, claims.JTI, now, minTime(claims.ExpiresAt, a.state.deadline(s)))
 	if IsCode(err, CodeTokenNotValid) {
 		// Another request rotated this token first: the same token was
 		// presented twice, which is reuse.
@@ -275,6 +298,23 @@ func (a *Accounts) Refresh(ctx context.Context, refresh string, client ClientInf
 	}
 	a.event(ctx, EventRefresh, slog.String("user_id", u.ID))
 	return TokenPair{Access: Secret(access), Refresh: Secret(next)}, nil
+}
+
+// endSession revokes a session that reached its maximum lifetime.
+func (a *Accounts) endSession(ctx context.Context, s *Session, now time.Time) {
+	if err := a.sessions.RevokeSession(ctx, s.ID, now); err != nil {
+		a.logger.ErrorContext(ctx, "ending a session at its maximum lifetime failed", slog.String("session_id", s.ID), slog.Any("error", err))
+		return
+	}
+	a.state.revoked(ctx, s.ID)
+	a.logger.InfoContext(ctx, "session reached its maximum lifetime", slog.String("user_id", s.UserID), slog.String("session_id", s.ID))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func (a *Accounts) revokeReused(ctx context.Context, s *Session, now time.Time) {
@@ -300,7 +340,7 @@ func (a *Accounts) Logout(ctx context.Context, refresh string) error {
 		return fmt.Errorf("accounts: logout: %w", err)
 	}
 	now := a.now().UTC()
-	if s.UserID != c.UserID || !s.Active(now) {
+	if s.UserID != c.UserID || !a.state.live(s, now) {
 		return tokenNotValid()
 	}
 	if s.RefreshJTI != c.JTI {
@@ -332,7 +372,7 @@ func (a *Accounts) Verify(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("accounts: verify: %w", err)
 	}
-	if s.UserID != c.UserID || !s.Active(a.now()) || s.RefreshJTI != c.JTI {
+	if s.UserID != c.UserID || !a.state.live(s, a.now()) || s.RefreshJTI != c.JTI {
 		return tokenNotValid()
 	}
 	return nil
@@ -490,10 +530,14 @@ func (a *Accounts) Sessions(ctx context.Context, p *Principal) ([]*Session, erro
 	if err := requireUser(p); err != nil {
 		return nil, err
 	}
-	ss, err := a.sessions.ListSessions(ctx, p.UserID, a.now().UTC())
+	now := a.now().UTC()
+	ss, err := a.sessions.ListSessions(ctx, p.UserID, now)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: sessions: %w", err)
 	}
+	// A session opened before the maximum lifetime was lowered (or had
+	// one) may be past it and not yet revoked: it is over all the same.
+	ss = slices.DeleteFunc(ss, func(s *Session) bool { return !a.state.live(s, now) })
 	return ss, nil
 }
 
@@ -514,7 +558,7 @@ func (a *Accounts) RevokeSession(ctx context.Context, p *Principal, sid string) 
 	if err != nil {
 		return fmt.Errorf("accounts: revoke session: %w", err)
 	}
-	if s.UserID != p.UserID || !s.Active(a.now()) {
+	if s.UserID != p.UserID || !a.state.live(s, a.now()) {
 		return notFound
 	}
 	if err := a.sessions.RevokeSession(ctx, sid, a.now().UTC()); err != nil {

@@ -27,15 +27,7 @@ func newAccounts(t testing.TB, params auth.Argon2Params) *blip.Accounts {
 // token issuer, whose key lets a test sign tokens of its own.
 func newAccountsOn(t testing.TB, params auth.Argon2Params, cache blip.Cache) (*blip.Accounts, *auth.Tokens) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx, "up", io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedMemoryDB(t)
 	tokens, err := auth.NewTokens(auth.TokenConfig{Secret: []byte("accounts-test-secret-0123456789abcdef")})
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +37,22 @@ func newAccountsOn(t testing.TB, params auth.Argon2Params, cache blip.Cache) (*b
 		Hasher: auth.NewArgon2id(params), Policy: auth.PasswordRules{},
 		Cache: cache, Logger: slog.New(slog.DiscardHandler),
 	}), tokens
+}
+
+// migratedMemoryDB returns a private, migrated in-memory SQLite database,
+// closed when the test ends.
+func migratedMemoryDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.Migrate(ctx, "up", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // registered creates an account and returns its email and password.

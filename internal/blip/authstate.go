@@ -23,6 +23,9 @@ type authState struct {
 	sessions SessionStore
 	logger   *slog.Logger
 	now      func() time.Time
+	// maxLifetime is SESSION_MAX_LIFETIME: no session outlives its
+	// login by more, however often it is refreshed.
+	maxLifetime time.Duration
 }
 
 const (
@@ -68,7 +71,7 @@ func (a *authState) sessionOwner(ctx context.Context, sid string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("auth state: session: %w", err)
 	}
-	if !s.Active(a.now()) {
+	if !a.live(s, a.now()) {
 		a.set(ctx, sessionKey(sid), []byte(sessionRevokedValue), authRevokedTTL)
 		return "", nil
 	}
@@ -128,4 +131,15 @@ func (a *authState) set(ctx context.Context, key string, v []byte, ttl time.Dura
 	if err := a.cache.Set(ctx, key, v, ttl); err != nil {
 		a.logger.WarnContext(ctx, "auth cache write failed", slog.Any("error", err))
 	}
+}
+
+// deadline is when the session ends however often it is refreshed.
+func (a *authState) deadline(s *Session) time.Time { return s.CreatedAt.Add(a.maxLifetime) }
+
+// live reports whether the session may still be used at now: not revoked,
+// not expired, and younger than the maximum lifetime. Sessions rotate with
+// their expiry capped at the deadline, but one opened under a longer limit
+// (or by a release without one) is held to the current limit here.
+func (a *authState) live(s *Session, now time.Time) bool {
+	return s.Active(now) && now.Before(a.deadline(s))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -93,14 +92,7 @@ type feedFixture struct {
 func newFeedFixture(t *testing.T) *feedFixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Memory, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx, "up", io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedMemoryDB(t)
 	fx := &feedFixture{cache: &flakyCache{Cache: memory.NewCache(0)}, users: sqlite.NewUserStore(db)}
 	fx.replica = func() *blip.Feed {
 		return blip.NewFeed(blip.FeedDeps{

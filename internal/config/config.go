@@ -111,7 +111,10 @@ type Config struct {
 
 	AccessTokenLifetime  time.Duration // ACCESS_TOKEN_LIFETIME
 	RefreshTokenLifetime time.Duration // REFRESH_TOKEN_LIFETIME
-	AuthCookie           string        // AUTH_COOKIE: off|both|only
+	// SessionMaxLifetime is SESSION_MAX_LIFETIME: how long a session may
+	// last from its login, however often its refresh token is rotated.
+	SessionMaxLifetime time.Duration
+	AuthCookie         string // AUTH_COOKIE: off|both|only
 	// JWT algorithm and keys; HS256 from SecretKey unless keys are given.
 	JWTAlgorithm string // JWT_ALGORITHM: HS256|EdDSA|RS256 (canonical case)
 	// JWTSigningKey is JWT_SIGNING_KEY: a PEM private key (or a path to
@@ -234,6 +237,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.AccessTokenLifetime = l.duration("ACCESS_TOKEN_LIFETIME", "10m")
 	c.RefreshTokenLifetime = l.duration("REFRESH_TOKEN_LIFETIME", "7d")
+	c.SessionMaxLifetime = l.duration("SESSION_MAX_LIFETIME", "30d")
 	c.AuthCookie = l.oneOf("AUTH_COOKIE", "off", "off", "both", "only")
 	c.JWTAlgorithm = l.oneOf("JWT_ALGORITHM", "HS256", "HS256", "EdDSA", "RS256")
 	c.JWTSigningKey = blip.Secret(l.pem("JWT_SIGNING_KEY", true))

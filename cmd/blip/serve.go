@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -193,7 +192,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w; set HTTP_ADDR to a free address, or stop the process using it", err)
 	}
 	if cfg.MetricsAddr != "" {
-		stop, err := serveInternal(ctx, cfg.MetricsAddr, a.metrics.Handler(logger), logger)
+		stop, err := serveInternal(ctx, cfg.MetricsAddr, httpapi.NewInternalHandler(logger, cfg, a.metrics), logger)
 		if err != nil {
 			ln.Close()
 			return err
@@ -215,29 +214,23 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	return nil
 }
 
-// serveInternal runs the METRICS_ADDR listener: metrics and pprof, meant
-// for a private network only. It returns a function that stops it.
-func serveInternal(ctx context.Context, addr string, metrics http.Handler, logger *slog.Logger) (func(), error) {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", metrics)
-	mux.Handle("/metrics/", metrics)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+// serveInternal runs the METRICS_ADDR listener (httpapi.NewInternalHandler:
+// metrics, and pprof with PPROF=1), meant for a private network only. It
+// returns a function that stops it.
+func serveInternal(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) (func(), error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen METRICS_ADDR: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 2 * time.Minute}
+	// WriteTimeout leaves room for a 30 s CPU profile or trace.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 2 * time.Minute}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("internal listener failed", slog.Any("error", err))
 		}
 	}()
-	logger.Info("serving metrics and pprof", slog.String("addr", ln.Addr().String()))
+	logger.Info("serving the internal listener", slog.String("addr", ln.Addr().String()))
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -249,12 +249,14 @@ func operations() []operation {
 			success: object{{"200", jsonResponse("Alive.", schemaRef("Liveness"))}}},
 		{method: "get", path: "/metrics/", id: "getMetrics", tag: "Platform", summary: "Prometheus metrics",
 			desc: "Prometheus text exposition. When `METRICS_TOKEN` is set, requires it as `Authorization: Bearer <token>`. " +
-				"Exempt from the HTTPS redirect; may also be served on the internal `METRICS_ADDR` listener.",
+				"Exempt from the HTTPS redirect. With `METRICS_ADDR` set, metrics are served only on that internal " +
+				"listener (`/metrics`, same token) and this route answers 404.",
 			auth: authMetrics, unthrottled: true, noDatabase: true,
 			success: object{{"200", object{
 				{"description", "Metrics in the Prometheus text format."},
 				{"content", object{{"text/plain; version=0.0.4; charset=utf-8", object{{"schema", object{{"type", "string"}}}}}}},
-			}}}},
+			}}},
+			errors: []string{"404"}},
 		{method: "post", path: "/csp-report/", id: "postCSPReport", tag: "Platform", summary: "Receive CSP violation reports",
 			desc: "Accepts `application/csp-report` (the `report-uri` directive) and `application/reports+json` " +
 				"(the Reporting API, `report-to`), at most 64 KiB. Each violation is logged as structured JSON and " +

@@ -45,7 +45,10 @@ func HasErrors(problems []Problem) bool {
 const (
 	minSecretKeyLen      = 32
 	minSecretKeyDistinct = 10
-	hstsOneYear          = 31536000
+	// minMetricsTokenLen is the shortest METRICS_TOKEN check --deploy
+	// accepts without a warning: `openssl rand -hex 32` prints 64.
+	minMetricsTokenLen = 32
+	hstsOneYear        = 31536000
 )
 
 // StartupErrors returns the problems `blip serve` refuses to start on: in
@@ -174,6 +177,11 @@ func (c Config) combinations() []Problem {
 				c.AccessTokenLifetime, c.RefreshTokenLifetime),
 			"Keep access tokens short (minutes) and refresh tokens long (days)."})
 	}
+	if c.PProf && c.MetricsAddr == "" {
+		ps = append(ps, Problem{"metrics.W004", LevelWarning,
+			"PPROF is on but METRICS_ADDR is empty: pprof is served only on the internal listener, so it is not served at all.",
+			"Set METRICS_ADDR to an internal address such as 127.0.0.1:9100, or PPROF=0."})
+	}
 	if len(c.shadowedDBVars) > 0 {
 		ps = append(ps, Problem{"database.W002", LevelWarning,
 			"DATABASE_URL is set, so " + strings.Join(c.shadowedDBVars, ", ") + " are ignored.",
@@ -247,12 +255,21 @@ func (c Config) deployChecklist() []Problem {
 			break
 		}
 	}
-	if c.MetricsToken == "" && !isInternalAddr(c.MetricsAddr) {
-		warn("metrics.W001", "/metrics/ is unprotected: METRICS_TOKEN is empty and METRICS_ADDR is not an internal address.",
-			"Set METRICS_TOKEN to a random bearer token, or METRICS_ADDR to an internal listener such as 127.0.0.1:9100.")
-	} else if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
-		warn("metrics.W002", "METRICS_TOKEN is shorter than 16 characters.",
-			"Use a random token, e.g. the output of `openssl rand -hex 24`.")
+	switch {
+	case c.MetricsAddr == "" && c.MetricsToken == "":
+		warn("metrics.W001", "/metrics/ is served on the public listener without a token: anyone who reaches Blip reads its metrics (authentication counters, build info).",
+			"Set METRICS_TOKEN to a random token (e.g. `openssl rand -hex 32`), or METRICS_ADDR to an internal listener such as 127.0.0.1:9100 (the public /metrics/ then answers 404).")
+	case c.MetricsAddr != "" && c.MetricsToken == "" && !isLoopbackAddr(c.MetricsAddr):
+		warn("metrics.W003", "METRICS_ADDR ("+c.MetricsAddr+") listens beyond loopback without METRICS_TOKEN: anything on that network reads the metrics (and pprof, with PPROF=1).",
+			"Set METRICS_TOKEN to a random token (e.g. `openssl rand -hex 32`) and give it to the scraper, or bind METRICS_ADDR to 127.0.0.1.")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsTokenLen {
+		warn("metrics.W002", fmt.Sprintf("METRICS_TOKEN is shorter than %d characters.", minMetricsTokenLen),
+			"Use a random token, e.g. the output of `openssl rand -hex 32`.")
+	}
+	if c.PProf {
+		warn("metrics.W005", "PPROF is on: the internal listener serves profiles, and a CPU profile or trace request costs the process while it runs.",
+			"Turn PPROF off (the default) outside profiling sessions.")
 	}
 	if c.DBEngine == "sqlite" {
 		warn("database.W001", "The database is SQLite: fine for one process, but replicas cannot share it.",
@@ -287,21 +304,11 @@ func isLocalOrigin(origin string) bool {
 	return isLoopbackHost(strings.Trim(host, "[]"))
 }
 
-// isInternalAddr reports whether a listen address binds only to loopback
-// or a private network.
-func isInternalAddr(addr string) bool {
-	if addr == "" {
-		return false
-	}
+// isLoopbackAddr reports whether a listen address binds only to the
+// loopback interface: an empty host (every interface) does not.
+func isLoopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if isLoopbackHost(host) {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && (a.IsPrivate() || a.IsLinkLocalUnicast())
+	return err == nil && host != "" && isLoopbackHost(host)
 }
 
 func isLoopbackHost(host string) bool {

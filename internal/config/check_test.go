@@ -46,6 +46,9 @@ func TestCheck_GoodProduction(t *testing.T) {
 	}
 }
 
+// metricsToken is a METRICS_TOKEN of the recommended 32 characters or more.
+const metricsToken = "4f9c2d7e1a8b3c6d5e0f9a8b7c6d5e4f3a2b"
+
 func TestCheck_DeployWithBadValues(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -78,10 +81,18 @@ func TestCheck_DeployWithBadValues(t *testing.T) {
 		{"hs256 keys", map[string]string{"JWT_VERIFYING_KEYS": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----"}, []string{"auth.W001"}, config.LevelWarning},
 		{"lifetimes", map[string]string{"ACCESS_TOKEN_LIFETIME": "8d"}, []string{"auth.W002"}, config.LevelWarning},
 		{"public metrics", map[string]string{"METRICS_ADDR": ""}, []string{"metrics.W001"}, config.LevelWarning},
-		{"public metrics listener", map[string]string{"METRICS_ADDR": ":9100"}, []string{"metrics.W001"}, config.LevelWarning},
-		{"private metrics listener", map[string]string{"METRICS_ADDR": "10.1.2.3:9100"}, nil, ""},
-		{"token metrics", map[string]string{"METRICS_ADDR": "", "METRICS_TOKEN": "4f9c2d7e1a8b3c6d5e0f9a8b"}, nil, ""},
+		{"internal listener on every interface", map[string]string{"METRICS_ADDR": ":9100"}, []string{"metrics.W003"}, config.LevelWarning},
+		{"internal listener on a private address", map[string]string{"METRICS_ADDR": "10.1.2.3:9100"}, []string{"metrics.W003"}, config.LevelWarning},
+		{"internal listener on localhost", map[string]string{"METRICS_ADDR": "localhost:9100"}, nil, ""},
+		{"internal listener on IPv6 loopback", map[string]string{"METRICS_ADDR": "[::1]:9100"}, nil, ""},
+		{"private listener with a token", map[string]string{"METRICS_ADDR": "10.1.2.3:9100", "METRICS_TOKEN": metricsToken}, nil, ""},
+		{"token metrics", map[string]string{"METRICS_ADDR": "", "METRICS_TOKEN": metricsToken}, nil, ""},
 		{"short metrics token", map[string]string{"METRICS_ADDR": "", "METRICS_TOKEN": "abc"}, []string{"metrics.W002"}, config.LevelWarning},
+		{"31-character metrics token", map[string]string{"METRICS_ADDR": "", "METRICS_TOKEN": metricsToken[:31]}, []string{"metrics.W002"}, config.LevelWarning},
+		{"short token on a public listener", map[string]string{"METRICS_ADDR": ":9100", "METRICS_TOKEN": "abc"}, []string{"metrics.W002"}, config.LevelWarning},
+		{"pprof on", map[string]string{"PPROF": "1"}, []string{"metrics.W005"}, config.LevelWarning},
+		{"pprof without internal listener", map[string]string{"PPROF": "1", "METRICS_ADDR": "", "METRICS_TOKEN": metricsToken},
+			[]string{"metrics.W004", "metrics.W005"}, config.LevelWarning},
 		{"sqlite", map[string]string{"DATABASE_URL": "sqlite:/var/lib/blip/blip.db"}, []string{"database.W001"}, config.LevelWarning},
 		{"shadowed db vars", map[string]string{"DB_ENGINE": "postgres", "DB_NAME": "x"}, []string{"database.W002"}, config.LevelWarning},
 		{"sqlite root", map[string]string{"DATABASE_URL": "sqlite:///db.sqlite3"}, []string{"database.W001", "database.W003"}, config.LevelWarning},

@@ -142,6 +142,9 @@ type Config struct {
 
 	MetricsToken blip.Secret // METRICS_TOKEN
 	MetricsAddr  string      // METRICS_ADDR: host:port of an internal listener, "" for none
+	// PProf is PPROF: serve net/http/pprof on the METRICS_ADDR listener
+	// (behind METRICS_TOKEN when set); never on the public one.
+	PProf bool
 
 	// Tracing is the OpenTelemetry span export (the OTEL_* variables).
 	Tracing Tracing
@@ -258,6 +261,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.MetricsToken = l.secret("METRICS_TOKEN")
 	c.MetricsAddr = l.addr("METRICS_ADDR", "")
+	c.PProf = l.boolean("PPROF", "off")
 	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr && l.ok("HTTP_ADDR") {
 		l.fail("METRICS_ADDR", "must differ from HTTP_ADDR ("+c.HTTPAddr+")")
 	}

@@ -2,12 +2,9 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"math"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,34 +176,14 @@ func handleRoot(logger *slog.Logger, version string) http.Handler {
 	})
 }
 
-// handleMetrics handles GET /metrics/: the Prometheus exposition. With
-// METRICS_TOKEN set it requires "Authorization: Bearer <token>", compared
-// in constant time (over SHA-256 digests, so not even the length leaks).
+// handleMetrics handles GET /metrics/ on the public listener: the
+// Prometheus exposition, behind METRICS_TOKEN when one is set. With
+// METRICS_ADDR set, metrics live on the internal listener only
+// (NewInternalHandler) and the public route is 404, so a forgotten or
+// absent token cannot leave them readable from outside.
 func handleMetrics(logger *slog.Logger, cfg config.Config, metrics *Metrics) http.Handler {
-	if metrics == nil {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeProblem(w, r, logger, blip.Errorf(blip.CodeNotFound, "Not found."))
-		})
+	if metrics == nil || cfg.MetricsAddr != "" {
+		return notFound(logger)
 	}
-	exposition := metrics.Handler(logger)
-	if cfg.MetricsToken == "" {
-		return exposition
-	}
-	want := sha256.Sum256([]byte(cfg.MetricsToken))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			writeProblem(w, r, logger, blip.Errorf(blip.CodeNotAuthenticated,
-				"Authentication credentials were not provided."))
-			return
-		}
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics", error="invalid_token"`)
-			writeProblem(w, r, logger, blip.Errorf(blip.CodeNotAuthenticated, "Invalid metrics token."))
-			return
-		}
-		exposition.ServeHTTP(w, r)
-	})
+	return requireMetricsToken(logger, cfg.MetricsToken, metrics.Handler(logger))
 }

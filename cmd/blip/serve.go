@@ -186,8 +186,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	health := httpapi.NewHealth(a.db.pinger, a.caches.pinger, version)
 	handler := httpapi.NewServer(logger, cfg, a.metrics, health, a.accounts, a.feed, a.tokens, a.limiter(logger), tracer)
 
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	ln, err := httpapi.Listen(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("listen: %w; set HTTP_ADDR to a free address, or stop the process using it", err)
 	}

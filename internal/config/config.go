@@ -78,6 +78,12 @@ type Config struct {
 	LogLevel string // LOG_LEVEL: debug|info|warn|error ("warning" is read as warn)
 
 	HTTPAddr string // HTTP_ADDR: host:port, host may be empty
+	// HTTPMaxConns (HTTP_MAX_CONNS) caps the connections open at once on
+	// HTTP_ADDR, idle keep-alive ones included; at the cap new ones wait.
+	HTTPMaxConns int
+	// HTTPIdleTimeout (HTTP_IDLE_TIMEOUT) closes idle keep-alive
+	// connections; keep it above a load balancer's own idle timeout.
+	HTTPIdleTimeout time.Duration
 	// ShutdownDelay is how long the server keeps serving, with readiness
 	// (/health/) already 503, after SIGTERM and before it stops accepting
 	// connections: the time load balancers need to see the failing probe
@@ -216,6 +222,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.LogLevel = l.logLevel("LOG_LEVEL", "info")
 
 	c.HTTPAddr = l.addr("HTTP_ADDR", pick(":8000", "127.0.0.1:8000"))
+	c.HTTPMaxConns = l.integer("HTTP_MAX_CONNS", "1000", 1, 1_000_000)
+	c.HTTPIdleTimeout = l.duration("HTTP_IDLE_TIMEOUT", "65s")
+	if c.HTTPIdleTimeout > time.Hour {
+		l.bad("HTTP_IDLE_TIMEOUT", l.getenv("HTTP_IDLE_TIMEOUT"), "must be at most 1h")
+	}
 	c.ShutdownDelay = l.durationAtMost("SHUTDOWN_DELAY", pick("5s", "0s"), 10*time.Minute)
 	c.ShutdownTimeout = l.duration("SHUTDOWN_TIMEOUT", "15s")
 	c.MaxBodyBytes = l.size("MAX_BODY_BYTES", "1MiB")

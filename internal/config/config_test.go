@@ -42,6 +42,10 @@ func TestLoad_Defaults(t *testing.T) {
 		"RedisURL":                     "",
 		"LogLevel":                     "info",
 		"ShutdownTimeout":              15 * time.Second,
+		"HTTPMaxConns":                 1000,
+		"HTTPIdleTimeout":              65 * time.Second,
+		"TrustedProxyHeader":           "X-Forwarded-For",
+		"PProf":                        false,
 		"MaxBodyBytes":                 int64(1 << 20),
 		"CORSAllowedOrigins":           []string(nil),
 		"CSRFTrustedOrigins":           []string(nil),
@@ -204,6 +208,9 @@ func TestLoad_Values(t *testing.T) {
 		{"auto migrate off", map[string]string{"AUTO_MIGRATE": "0"}, "AutoMigrate", false},
 		{"json logs", map[string]string{"JSON_LOGS": "yes"}, "JSONLogs", true},
 		{"db max conns", map[string]string{"DB_MAX_CONNS": "25"}, "DBMaxConns", 25},
+		{"http max conns", map[string]string{"HTTP_MAX_CONNS": "250"}, "HTTPMaxConns", 250},
+		{"http idle timeout", map[string]string{"HTTP_IDLE_TIMEOUT": "620s"}, "HTTPIdleTimeout", 620 * time.Second},
+		{"pprof", map[string]string{"PPROF": "1"}, "PProf", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +317,13 @@ func TestLoad_Malformed(t *testing.T) {
 		{"THROTTLE_CSP_REPORT", "1.5/minute", nil},
 		{"METRICS_TOKEN", "hunter2\x00", nil},
 		{"METRICS_ADDR", "metrics", nil},
+		{"HTTP_MAX_CONNS", "0", nil},
+		{"HTTP_MAX_CONNS", "unlimited", nil},
+		{"HTTP_MAX_CONNS", "2000000", nil},
+		{"HTTP_IDLE_TIMEOUT", "0", nil},
+		{"HTTP_IDLE_TIMEOUT", "2h", nil},
+		{"HTTP_IDLE_TIMEOUT", "soon", nil},
+		{"PPROF", "maybe", nil},
 		{"METRICS_ADDR", "127.0.0.1:8000", map[string]string{"HTTP_ADDR": "127.0.0.1:8000"}},
 	}
 	for _, tt := range tests {

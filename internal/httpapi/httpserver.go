@@ -26,10 +26,9 @@ const (
 	// the response; it must exceed the slowest legitimate handler (bounded
 	// database calls of a few seconds, /health/'s 2 s pings) with margin.
 	writeTimeout = 30 * time.Second
-	// idleTimeout closes idle keep-alive connections. It is longer than the
-	// usual load-balancer idle timeout (60 s) so that the balancer, not
-	// Blip, closes first, avoiding requests sent on a closing connection.
-	idleTimeout = 120 * time.Second
+	// defaultIdleTimeout is HTTP_IDLE_TIMEOUT's default, for a Config not
+	// made by config.Load (tests).
+	defaultIdleTimeout = 65 * time.Second
 	// maxHeaderBytes fits an Authorization bearer JWT, a refresh cookie and
 	// ordinary headers many times over, at 1/16 of net/http's 1 MiB
 	// default, which would let each connection pin a megabyte.
@@ -39,7 +38,12 @@ const (
 // NewHTTPServer returns the *http.Server for h on cfg.HTTPAddr with Blip's
 // timeouts and header limit, and net/http's own error log (TLS handshake
 // errors, superfluous WriteHeader calls) routed to logger at warn level.
+// Idle keep-alive connections close after HTTP_IDLE_TIMEOUT.
 func NewHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
+	idleTimeout := cfg.HTTPIdleTimeout
+	if idleTimeout <= 0 {
+		idleTimeout = defaultIdleTimeout
+	}
 	return &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           h,

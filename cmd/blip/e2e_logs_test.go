@@ -2,9 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,4 +92,111 @@ func TestE2ELogs_JSONOnlyWithRedisUnreachable(t *testing.T) {
 	if redisLines == 0 {
 		t.Errorf("no go-redis message in the logs although every dial failed: is its logger routed?\n%s", s.logs.String())
 	}
+}
+
+// TestE2ELogs_outageLoggedOncePerStateChange: under load through a Redis
+// outage, each kind of cache failure is logged once when it starts and once
+// when it ends (with the number of failures not logged), not once per
+// request; the metrics still count every failure.
+func TestE2ELogs_outageLoggedOncePerStateChange(t *testing.T) {
+	pg := testenv.DatabaseURL(t)
+	rd := testenv.StartRedis(t)
+	s := startServer(t, backend{name: "postgres+private-redis", env: map[string]string{
+		"DATABASE_URL":  freshSchema(t, pg),
+		"REDIS_URL":     rd.URL,
+		"LOG_LEVEL":     "info",
+		"METRICS_TOKEN": "scrape-token-0123456789abcdef",
+	}}, nil)
+	author := newFeedActor(t, s)
+	id := feedPost(t, author.c, "liked through an outage", "")["id"].(string)
+
+	// Four clients read, like and unlike as fast as they can: every request
+	// reads and writes the authentication state, every like invalidates.
+	hc := &http.Client{Timeout: 10 * time.Second}
+	send := func(ctx context.Context, method, path string) {
+		req, err := http.NewRequestWithContext(ctx, method, s.URL+path, nil)
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+author.access)
+		if resp, err := hc.Do(req); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	var requests atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				send(ctx, "GET", "/api/v1/blips/"+id)
+				send(ctx, "PUT", "/api/v1/blips/"+id+"/like")
+				send(ctx, "DELETE", "/api/v1/blips/"+id+"/like")
+				requests.Add(3)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	rd.Freeze()
+	time.Sleep(3 * time.Second)
+	rd.Thaw()
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	wg.Wait()
+
+	counts := map[string]int{}
+	suppressed := map[string]float64{}
+	for _, r := range wantJSONLines(t, s.logs.String()) {
+		msg, _ := r["msg"].(string)
+		counts[msg]++
+		if n, ok := r["suppressed"].(float64); ok {
+			suppressed[msg] += n
+		}
+	}
+	t.Logf("%d requests; outage lines: %v; suppressed: %v", requests.Load(), counts, suppressed)
+	for _, st := range []struct{ down, up string }{
+		{"auth cache read failed", "auth cache reads work again"},
+		{"auth cache write failed", "auth cache writes work again"},
+		{"cache invalidation failed; every cached entry is dropped through the cache generation", "cache invalidations work again"},
+	} {
+		if counts[st.down] != 1 || counts[st.up] != 1 {
+			t.Errorf("%q logged %d times and %q %d times during one outage, want once each",
+				st.down, counts[st.down], st.up, counts[st.up])
+		}
+	}
+	if suppressed["auth cache reads work again"] < 1 {
+		t.Errorf("the recovery line counts %v suppressed auth cache read failures, want at least 1", suppressed["auth cache reads work again"])
+	}
+
+	// Every failure is still counted in the metrics.
+	r := s.client().do("GET", "/metrics/", nil, "Authorization", "Bearer scrape-token-0123456789abcdef")
+	want(t, r, http.StatusOK, "metrics")
+	for _, series := range []string{
+		`blip_cache_requests_total{cache="auth",result="error"}`,
+		`blip_cache_failures_total{cache="auth",op="write"}`,
+		`blip_cache_failures_total{cache="blip",op="invalidate"}`,
+	} {
+		n := metricValue(t, string(r.Body), series)
+		t.Logf("%s %v", series, n)
+		if n < 2 {
+			t.Errorf("%s = %v after an outage under load, want every failure counted", series, n)
+		}
+	}
+}
+
+// metricValue returns the value of one series in a text exposition.
+func metricValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("series %s: %v", series, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("series %s not exported", series)
+	return 0
 }

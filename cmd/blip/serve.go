@@ -69,7 +69,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, tp tra
 	a.accounts = blip.NewAccounts(blip.AccountsDeps{
 		Users: db.users, Sessions: db.sessions, Tokens: tokens,
 		Hasher: auth.NewArgon2id(auth.Argon2Params{}), Policy: auth.PasswordRules{},
-		Cache: cs.cache, Generation: a.generation, Logger: logger, OnEvent: metrics.AuthEvent,
+		Cache: cs.cache, Generation: a.generation, Logger: logger, OnCache: metrics.CacheResult, OnEvent: metrics.AuthEvent,
 		SessionMaxLifetime: cfg.SessionMaxLifetime,
 	})
 	a.feed = blip.NewFeed(blip.FeedDeps{

@@ -51,6 +51,9 @@ type AccountsDeps struct {
 	// nil when the cache cannot outlive this process.
 	Generation *CacheGeneration
 	Logger     *slog.Logger
+	// OnCache is told of each lookup and failed write of the
+	// authentication state ("auth", "hit"); may be nil.
+	OnCache func(cache, result string)
 	// OnEvent is told of each auth event (for metrics); may be nil.
 	OnEvent func(event string)
 	// Now is the clock; nil means time.Now.
@@ -80,11 +83,8 @@ func NewAccounts(d AccountsDeps) *Accounts {
 	}
 	return &Accounts{
 		users: d.Users, sessions: d.Sessions, tokens: d.Tokens, hasher: d.Hasher, policy: d.Policy,
-		state: &authState{
-			cache: d.Cache, users: d.Users, sessions: d.Sessions, logger: d.Logger, now: now,
-			maxLifetime: maxLifetime,
-		},
-		profiles: newVersioned(d.Cache, d.Generation, d.Logger, nil),
+		state:    newAuthState(d.Cache, d.Users, d.Sessions, d.Logger, now, maxLifetime, d.OnCache),
+		profiles: newVersioned(d.Cache, d.Generation, d.Logger, d.OnCache),
 		logger:   d.Logger,
 		onEvent:  onEvent,
 		now:      now,

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/blipsocial/blip/internal/faultlog"
 )
 
 // authState caches, per request, what decides whether an access token is
@@ -26,6 +28,24 @@ type authState struct {
 	// maxLifetime is SESSION_MAX_LIFETIME: no session outlives its
 	// login by more, however often it is refreshed.
 	maxLifetime time.Duration
+	// onCache counts lookups ("auth", "hit"/"miss"/"error") and failed
+	// writes ("auth", "write_error"); never nil.
+	onCache func(cache, result string)
+	// Failures are logged once per outage, not once per request.
+	readFaults, writeFaults *faultlog.Log
+}
+
+// newAuthState returns the authentication state over cache and stores.
+func newAuthState(cache Cache, users UserStore, sessions SessionStore, logger *slog.Logger,
+	now func() time.Time, maxLifetime time.Duration, onCache func(cache, result string)) *authState {
+	if onCache == nil {
+		onCache = func(string, string) {}
+	}
+	return &authState{
+		cache: cache, users: users, sessions: sessions, logger: logger, now: now, maxLifetime: maxLifetime, onCache: onCache,
+		readFaults:  faultlog.New(logger, faultlog.Messages{Down: "auth cache read failed", Up: "auth cache reads work again"}, 0),
+		writeFaults: faultlog.New(logger, faultlog.Messages{Down: "auth cache write failed", Up: "auth cache writes work again"}, 0),
+	}
 }
 
 const (
@@ -120,17 +140,27 @@ func (a *authState) revoked(ctx context.Context, sids ...string) {
 // get reads the cache; any cache failure is a miss, so the database decides.
 func (a *authState) get(ctx context.Context, key string) ([]byte, bool) {
 	v, ok, err := a.cache.Get(ctx, key)
-	if err != nil {
-		a.logger.WarnContext(ctx, "auth cache read failed", slog.Any("error", err))
+	switch {
+	case err != nil:
+		a.onCache(authCache, "error")
+		a.readFaults.Failed(ctx, err)
 		return nil, false
+	case ok:
+		a.onCache(authCache, "hit")
+	default:
+		a.onCache(authCache, "miss")
 	}
+	a.readFaults.OK(ctx)
 	return v, ok
 }
 
 func (a *authState) set(ctx context.Context, key string, v []byte, ttl time.Duration) {
 	if err := a.cache.Set(ctx, key, v, ttl); err != nil {
-		a.logger.WarnContext(ctx, "auth cache write failed", slog.Any("error", err))
+		a.onCache(authCache, cacheWriteError)
+		a.writeFaults.Failed(ctx, err)
+		return
 	}
+	a.writeFaults.OK(ctx)
 }
 
 // deadline is when the session ends however often it is refreshed.
@@ -143,3 +173,6 @@ func (a *authState) deadline(s *Session) time.Time { return s.CreatedAt.Add(a.ma
 func (a *authState) live(s *Session, now time.Time) bool {
 	return s.Active(now) && now.Before(a.deadline(s))
 }
+
+// authCache is the cache label of the authentication state in metrics.
+const authCache = "auth"

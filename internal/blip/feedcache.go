@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/blipsocial/blip/internal/faultlog"
 )
 
 // versioned is a read-through cache whose entries are invalidated by
@@ -44,6 +46,7 @@ type versioned struct {
 	gen     *CacheGeneration
 	logger  *slog.Logger
 	onCache func(cache, result string)
+	faults  cacheFaults
 
 	dirty   atomic.Bool // a bump failed and so did gen's: v:gen must move before any read
 	bumping sync.Mutex  // held while moving the generation
@@ -58,8 +61,35 @@ func newVersioned(c Cache, gen *CacheGeneration, logger *slog.Logger, onCache fu
 	if onCache == nil {
 		onCache = func(string, string) {}
 	}
-	return &versioned{cache: c, gen: gen, logger: logger, onCache: onCache}
+	return &versioned{cache: c, gen: gen, logger: logger, onCache: onCache, faults: newCacheFaults(logger)}
 }
+
+// cacheFaults log cache failures once per outage rather than once per
+// request (see faultlog); the per-event counts are in the onCache metrics.
+type cacheFaults struct {
+	read, write, invalidate, generation *faultlog.Log
+}
+
+func newCacheFaults(logger *slog.Logger) cacheFaults {
+	return cacheFaults{
+		read: faultlog.New(logger, faultlog.Messages{
+			Down: "cache read failed", Up: "cache reads work again"}, 0),
+		write: faultlog.New(logger, faultlog.Messages{
+			Down: "cache write failed", Up: "cache writes work again"}, 0),
+		invalidate: faultlog.New(logger, faultlog.Messages{
+			Down: "cache invalidation failed; every cached entry is dropped through the cache generation",
+			Up:   "cache invalidations work again"}, 0),
+		generation: faultlog.New(logger, faultlog.Messages{
+			Down: "cache generation cannot be moved in the database; every cached entry will be dropped once the cache is back",
+			Up:   "cache generation moves in the database again"}, 0),
+	}
+}
+
+// Results passed to onCache besides a lookup's "hit", "miss" and "error".
+const (
+	cacheWriteError        = "write_error"
+	cacheInvalidationError = "invalidation_error"
+)
 
 func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
@@ -102,9 +132,10 @@ func (v *versioned) version(ctx context.Context, family, id string) (stamp, bool
 	}
 	if err != nil {
 		v.onCache(family, "error")
-		v.logger.WarnContext(ctx, "cache read failed", slog.String("family", family), slog.Any("error", err))
+		v.faults.read.Failed(ctx, err, slog.String("family", family))
 		return stamp{}, false
 	}
+	v.faults.read.OK(ctx)
 	return s, true
 }
 
@@ -129,9 +160,23 @@ func (v *versioned) put(ctx context.Context, key string, val any, ttl time.Durat
 	if err != nil {
 		return
 	}
-	if err := v.cache.Set(ctx, key, raw, ttl); err != nil {
-		v.logger.WarnContext(ctx, "cache write failed", slog.Any("error", err))
+	v.wrote(ctx, familyOf(key), v.cache.Set(ctx, key, raw, ttl))
+}
+
+// wrote records the outcome of a cache write.
+func (v *versioned) wrote(ctx context.Context, family string, err error) {
+	if err != nil {
+		v.onCache(family, cacheWriteError)
+		v.faults.write.Failed(ctx, err, slog.String("family", family))
+		return
 	}
+	v.faults.write.OK(ctx)
+}
+
+// familyOf returns the family of a data key ("d:<family>:…").
+func familyOf(key string) string {
+	f, _, _ := strings.Cut(strings.TrimPrefix(key, "d:"), ":")
+	return f
 }
 
 // bump invalidates the cached copies of objects ("" IDs ignored), in one
@@ -149,21 +194,23 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 	}
 	err := v.cache.IncrMany(ctx, keys, 1, versionTTL)
 	if err == nil {
+		v.faults.invalidate.OK(ctx)
 		return
 	}
+	v.onCache(family, cacheInvalidationError)
+	v.faults.invalidate.Failed(ctx, err, slog.String("family", family), slog.Int("keys", len(keys)))
 	// The write is committed but the cache could not be told. Record that
 	// in the database before the write is acknowledged, whether or not the
 	// client is still waiting, so that every replica stops trusting what
 	// it cached before, even if this process dies before the cache returns.
-	gerr := v.gen.bump(context.WithoutCancel(ctx))
-	if gerr == nil {
-		v.logger.WarnContext(ctx, "cache invalidation failed; cache generation moved in the database, every replica drops its cached entries",
-			slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err))
+	if gerr := v.gen.bump(context.WithoutCancel(ctx)); gerr != nil {
+		if v.gen != nil {
+			v.faults.generation.Failed(ctx, gerr)
+		}
+		v.dirty.Store(true)
 		return
 	}
-	v.logger.WarnContext(ctx, "cache invalidation failed; every cached entry will be dropped once the cache is back",
-		slog.String("family", family), slog.Int("keys", len(keys)), slog.Any("error", err), slog.Any("generation_error", gerr))
-	v.dirty.Store(true)
+	v.faults.generation.OK(ctx)
 }
 
 // clean reports whether the cache may be read. After a failed bump it first
@@ -429,9 +476,7 @@ func (c *feedCache) userByUsername(ctx context.Context, username string, load fu
 	if err != nil {
 		return nil, storeErr("feed: user", err)
 	}
-	if err := c.cache.Set(ctx, key, []byte(u.ID), versionTTL); err != nil {
-		c.logger.WarnContext(ctx, "cache write failed", slog.Any("error", err))
-	}
+	c.wrote(ctx, "username", c.cache.Set(ctx, key, []byte(u.ID), versionTTL))
 	return u, nil
 }
 

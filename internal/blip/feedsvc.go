@@ -55,7 +55,9 @@ type FeedDeps struct {
 	// Accounts; nil when the cache cannot outlive this process.
 	Generation *CacheGeneration
 	Logger     *slog.Logger
-	// OnCache is told of each cache lookup ("blip", "hit"); may be nil.
+	// OnCache is told of each cache lookup ("blip", "hit"; results "hit",
+	// "miss", "error") and each failed write ("write_error") or
+	// invalidation ("invalidation_error"); may be nil.
 	OnCache func(cache, result string)
 	Now     func() time.Time
 }

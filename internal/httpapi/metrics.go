@@ -26,6 +26,7 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	inFlight  prometheus.Gauge
 	cache     *prometheus.CounterVec
+	cacheFail *prometheus.CounterVec
 	rateLimit *prometheus.CounterVec
 	auth      *prometheus.CounterVec
 	csp       *prometheus.CounterVec
@@ -57,6 +58,10 @@ func NewMetrics(reg *prometheus.Registry, version string) *Metrics {
 			Name: "blip_cache_requests_total",
 			Help: "Cache lookups, by cache and result (hit, miss, error).",
 		}, []string{"cache", "result"}),
+		cacheFail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "blip_cache_failures_total",
+			Help: "Failed cache writes and invalidations, by cache and op (write, invalidate); failed lookups are blip_cache_requests_total{result=\"error\"}.",
+		}, []string{"cache", "op"}),
 		rateLimit: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "blip_ratelimit_rejections_total",
 			Help: "Requests refused with 429, by throttle policy.",
@@ -79,7 +84,7 @@ func NewMetrics(reg *prometheus.Registry, version string) *Metrics {
 	m.presetLabels()
 	reg.MustRegister(
 		m.requests, m.duration, m.inFlight,
-		m.cache, m.rateLimit, m.auth, m.csp,
+		m.cache, m.cacheFail, m.rateLimit, m.auth, m.csp,
 		buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -105,7 +110,13 @@ func (m *Metrics) presetLabels() {
 	}
 	for _, r := range []string{"hit", "miss", "error"} {
 		m.cache.WithLabelValues("blip", r)
+		m.cache.WithLabelValues("auth", r)
 	}
+	for _, c := range []string{"blip", "user", "timeline"} {
+		m.cacheFail.WithLabelValues(c, "write")
+		m.cacheFail.WithLabelValues(c, "invalidate")
+	}
+	m.cacheFail.WithLabelValues("auth", "write")
 	m.csp.WithLabelValues("other")
 }
 
@@ -123,13 +134,22 @@ func (m *Metrics) Handler(logger *slog.Logger) http.Handler {
 	})
 }
 
-// CacheResult counts one cache lookup; result is "hit", "miss" or "error".
-// Both labels must come from fixed sets, never from keys.
+// CacheResult counts one cache lookup (result "hit", "miss" or "error") or
+// one failed write ("write_error") or invalidation ("invalidation_error").
+// Both labels must come from fixed sets, never from keys. Every event is
+// counted here even when the logs summarise an outage in two lines.
 func (m *Metrics) CacheResult(cache, result string) {
 	if m == nil {
 		return
 	}
-	m.cache.WithLabelValues(cache, result).Inc()
+	switch result {
+	case "write_error":
+		m.cacheFail.WithLabelValues(cache, "write").Inc()
+	case "invalidation_error":
+		m.cacheFail.WithLabelValues(cache, "invalidate").Inc()
+	default:
+		m.cache.WithLabelValues(cache, result).Inc()
+	}
 }
 
 // RateLimitRejected counts one request refused by the named throttle

@@ -9,16 +9,14 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/blipsocial/blip/internal/faultlog"
 )
 
 // PrimaryRetryDelay is how long the Limiter skips a failed primary store
 // before letting one request probe it again. Without it every request during
 // a Redis outage would wait for a dial timeout first.
 const PrimaryRetryDelay = time.Second
-
-// failureLogInterval bounds how often a continuing primary outage is logged:
-// the first failure is logged at once, then one summary per interval.
-const failureLogInterval = time.Minute
 
 // maxRawKeyLen is the longest caller key stored as is; longer ones (an email
 // address chosen by an attacker, say) are hashed so store keys stay small.
@@ -51,13 +49,14 @@ type Limiter struct {
 	fallback Store
 	hooks    Hooks
 
-	mu         sync.Mutex
-	failing    bool      // the primary's last call failed
-	retryAt    time.Time // earliest next probe while failing
-	probing    bool      // a probe is in flight
-	lastLog    time.Time // last outage log line
-	fallbacks  int       // fallback decisions since lastLog
-	failedOnce error     // error that started the outage, for the summary
+	// faults logs the primary's outages once per state change, with the
+	// number of fallback decisions taken meanwhile.
+	faults *faultlog.Log
+
+	mu      sync.Mutex
+	failing bool      // the primary's last call failed
+	retryAt time.Time // earliest next probe while failing
+	probing bool      // a probe is in flight
 }
 
 // NewLimiter returns a limiter. primary may be nil (no Redis configured:
@@ -68,7 +67,12 @@ func NewLimiter(logger *slog.Logger, primary, fallback Store, hooks Hooks) *Limi
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Limiter{logger: logger, primary: primary, fallback: fallback, hooks: hooks}
+	faults := faultlog.New(logger, faultlog.Messages{
+		Down:  "rate limit store failed; applying per-process limits",
+		Still: "rate limit store still failing; applying per-process limits",
+		Up:    "rate limit store recovered; limits are shared again",
+	}, 0)
+	return &Limiter{logger: logger, primary: primary, fallback: fallback, hooks: hooks, faults: faults}
 }
 
 // Allow counts one request of key against policy. Store failures never
@@ -178,56 +182,41 @@ func (l *Limiter) startPrimary() (probe, use bool) {
 	return true, true
 }
 
-// endPrimary records the primary's answer and logs outage transitions.
+// endPrimary records the primary's answer.
 func (l *Limiter) endPrimary(ctx context.Context, probe bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if probe {
 		l.probing = false
 	}
-	now := time.Now()
 	switch {
 	case err == nil:
 		if l.failing {
 			l.failing = false
-			l.logger.InfoContext(ctx, "rate limit store recovered; limits are shared again",
-				"fallback_decisions", l.fallbacks)
-			l.fallbacks = 0
+			l.faults.OK(ctx)
 		}
 	case ctx.Err() != nil:
 		// The caller gave up (client disconnected, deadline): that says
 		// nothing about the store's health.
-	case !l.failing:
-		l.failing = true
-		l.retryAt = now.Add(PrimaryRetryDelay)
-		l.failedOnce = err
-		l.lastLog = now
-		l.fallbacks = 0
-		l.logger.WarnContext(ctx, "rate limit store failed; applying per-process limits",
-			"error", err, "retry_after", PrimaryRetryDelay)
 	default:
-		l.retryAt = now.Add(PrimaryRetryDelay)
+		l.failing = true
+		l.retryAt = time.Now().Add(PrimaryRetryDelay)
 	}
 }
 
-// noteFallback counts a fallback decision, calls the hook, and logs at most
-// once per failureLogInterval while the outage lasts.
+// noteFallback calls the hook and counts a fallback decision in the outage
+// log: the first of an outage is logged at once, the rest in summaries.
 func (l *Limiter) noteFallback(ctx context.Context, p Policy, err error) {
 	if l.hooks.OnFallback != nil {
 		l.hooks.OnFallback(ctx, p, err)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fallbacks++
-	now := time.Now()
-	if !l.failing || now.Sub(l.lastLog) < failureLogInterval {
-		return
+	failing := l.failing
+	l.mu.Unlock()
+	if !failing {
+		return // the caller's own cancellation, not an outage
 	}
-	l.logger.WarnContext(ctx, "rate limit store still failing; applying per-process limits",
-		"error", err, "first_error", l.failedOnce, "fallback_decisions", l.fallbacks,
-		"since_last_log", now.Sub(l.lastLog).Round(time.Second))
-	l.lastLog = now
-	l.fallbacks = 0
+	l.faults.Failed(ctx, err, slog.Duration("retry_after", PrimaryRetryDelay))
 }
 
 // storeKey namespaces key by policy. Long keys are hashed; the '#' separator

@@ -28,7 +28,7 @@ BLIP_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test test-integration test-load fuzz lint vuln fmt build bench bench-go seed \
+.PHONY: help run test test-integration test-load fuzz soak lint vuln fmt build bench bench-go seed \
 	docker-up docker-down monitoring-up monitoring-down ci clean
 
 help: ## List the targets
@@ -57,6 +57,10 @@ test-load: ## The login-flood latency test (needs an otherwise idle machine)
 fuzz: ## Every fuzz target for FUZZTIME each (default 3s), as CI runs them
 	FUZZTIME=$(or $(FUZZTIME),3s) BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
 		bash .ci/fuzz.sh
+
+soak: ## 2-minute soak on PostgreSQL+Redis: RSS and goroutines must stay flat (BLIP_SOAK_DURATION)
+	BLIP_SOAK=1 BLIP_TEST_DATABASE_URL='$(BLIP_TEST_DATABASE_URL)' BLIP_TEST_REDIS_URL='$(BLIP_TEST_REDIS_URL)' \
+		$(GO) test -count=1 -timeout 30m -run 'TestSoak' -v ./cmd/blip
 
 lint: ## golangci-lint (installs the pinned version into GOBIN when missing)
 	@test -x $(GOBIN)/golangci-lint && $(GOBIN)/golangci-lint version | grep -q '$(GOLANGCI_LINT_VERSION:v%=%)' || \

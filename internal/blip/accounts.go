@@ -386,16 +386,19 @@ func (a *Accounts) Authenticate(ctx context.Context, access string) (*Principal,
 	if err != nil {
 		return nil, err
 	}
+	// Both cached states in one round trip: this runs on every
+	// authenticated request.
+	sess, user := a.state.lookup(ctx, c.SessionID, c.UserID)
 	// A session belongs to one user: a token naming another user with this
 	// sid was not issued by Blip, whatever its signature says.
-	owner, err := a.state.sessionOwner(ctx, c.SessionID)
+	owner, err := a.state.sessionOwner(ctx, c.SessionID, sess)
 	if err != nil {
 		return nil, err
 	}
 	if owner == "" || owner != c.UserID {
 		return nil, tokenNotValid()
 	}
-	ua, err := a.state.user(ctx, c.UserID, c.Version)
+	ua, err := a.state.user(ctx, c.UserID, c.Version, user)
 	if err != nil {
 		return nil, err
 	}

@@ -73,11 +73,37 @@ const (
 	sessionActivePrefix = "active:"
 )
 
+// lookup returns the cached states of a session and of a user (nil when
+// not cached) in one round trip; any cache failure is a miss, so the
+// database decides.
+func (a *authState) lookup(ctx context.Context, sid, uid string) (sess, user []byte) {
+	vals, err := a.cache.GetMany(ctx, sessionKey(sid), userKey(uid))
+	if err == nil && len(vals) != 2 {
+		err = fmt.Errorf("cache: %d values for 2 keys", len(vals))
+	}
+	if err != nil {
+		a.onCache(authCache, "error")
+		a.onCache(authCache, "error")
+		a.readFaults.Failed(ctx, err)
+		return nil, nil
+	}
+	for _, v := range vals {
+		if v != nil {
+			a.onCache(authCache, "hit")
+		} else {
+			a.onCache(authCache, "miss")
+		}
+	}
+	a.readFaults.OK(ctx)
+	return vals[0], vals[1]
+}
+
 // sessionOwner returns the user the session belongs to while it is active,
-// and "" when it is revoked, expired or unknown.
-func (a *authState) sessionOwner(ctx context.Context, sid string) (string, error) {
-	if v, ok := a.get(ctx, sessionKey(sid)); ok {
-		switch s := string(v); {
+// and "" when it is revoked, expired or unknown. cached is the session's
+// cached state from lookup, nil for none.
+func (a *authState) sessionOwner(ctx context.Context, sid string, cached []byte) (string, error) {
+	if cached != nil {
+		switch s := string(cached); {
 		case s == sessionRevokedValue:
 			return "", nil
 		case strings.HasPrefix(s, sessionActivePrefix) && len(s) > len(sessionActivePrefix):
@@ -101,11 +127,12 @@ func (a *authState) sessionOwner(ctx context.Context, sid string) (string, error
 
 // user returns the user's authorisation state. minVersion is the token's
 // version: a cached entry older than it is stale (the token was issued after
-// an event this replica has not seen yet), so it is re-read.
-func (a *authState) user(ctx context.Context, uid string, minVersion int64) (*userAuth, error) {
-	if v, ok := a.get(ctx, userKey(uid)); ok {
+// an event this replica has not seen yet), so it is re-read. cached is the
+// user's cached state from lookup, nil for none.
+func (a *authState) user(ctx context.Context, uid string, minVersion int64, cached []byte) (*userAuth, error) {
+	if cached != nil {
 		var ua userAuth
-		if json.Unmarshal(v, &ua) == nil && ua.Version >= minVersion {
+		if json.Unmarshal(cached, &ua) == nil && ua.Version >= minVersion {
 			return &ua, nil
 		}
 	}
@@ -135,23 +162,6 @@ func (a *authState) revoked(ctx context.Context, sids ...string) {
 	for _, sid := range sids {
 		a.set(ctx, sessionKey(sid), []byte(sessionRevokedValue), authRevokedTTL)
 	}
-}
-
-// get reads the cache; any cache failure is a miss, so the database decides.
-func (a *authState) get(ctx context.Context, key string) ([]byte, bool) {
-	v, ok, err := a.cache.Get(ctx, key)
-	switch {
-	case err != nil:
-		a.onCache(authCache, "error")
-		a.readFaults.Failed(ctx, err)
-		return nil, false
-	case ok:
-		a.onCache(authCache, "hit")
-	default:
-		a.onCache(authCache, "miss")
-	}
-	a.readFaults.OK(ctx)
-	return v, ok
 }
 
 func (a *authState) set(ctx context.Context, key string, v []byte, ttl time.Duration) {

@@ -1,9 +1,12 @@
 package blip
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,15 +19,19 @@ import (
 // versioned is a read-through cache whose entries are invalidated by
 // bumping a version counter instead of deleting them.
 //
-// Every cached object has a counter key ("v:<family>:<id>"); its data lives
-// under "d:<family>:<id>:<version>". A write bumps the counter after the
-// database commit, and readers look the data up under the current version.
-// A reader that loaded the old row before the write can only store it under
-// the old version, so no read that starts after the write sees it: a read
-// after a write is fresh on every replica sharing the cache.
+// Every cached object has a counter key ("v:<family>:<id>"). Its data lives
+// under "d:<family>:<id>", stamped with the counter values it was read
+// under. A write bumps the counter after the database commit, and a reader
+// accepts data only when its stamp equals the current counters, which it
+// reads in the same MGET as the data: one round trip for any number of
+// objects. A reader that loaded the old row before the write can only store
+// it stamped with the old version, which no read that starts after the
+// write accepts: a read after a write is fresh on every replica sharing the
+// cache. (At worst such a slow reader overwrites a fresh entry with one
+// that is then refused and re-read: a miss, never a stale answer.)
 //
-// Every data key also carries two generations that invalidate every entry
-// at once when a bump fails (the cache is unreachable):
+// Every stamp also carries two generations that invalidate every entry at
+// once when a bump fails (the cache is unreachable):
 //
 //   - the database-held generation (CacheGeneration), which the failing
 //     process moves before the write is acknowledged and which every
@@ -93,13 +100,22 @@ const (
 
 func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
-// stamp is the version part of a data key: the database-held generation,
-// the cache's global generation and the object's own counter.
-type stamp struct{ db, gen, ver int64 }
+func dataKey(family, id, suffix string) string { return "d:" + family + ":" + id + suffix }
 
-func dataKey(family, id string, s stamp, suffix string) string {
-	return "d:" + family + ":" + id + ":" + strconv.FormatInt(s.db, 10) + "." +
-		strconv.FormatInt(s.gen, 10) + "." + strconv.FormatInt(s.ver, 10) + suffix
+// entry is one cached object to look up: its data key and the version
+// counters its stamp is made of (one for a blip or a user; a timeline page
+// also depends on the shared epoch and on its reader's likes). A value
+// with a fixed array, so that making one allocates nothing but its keys.
+type entry struct {
+	family   string // for the cache metrics
+	key      string
+	counters [3]string
+	n        int // counters in use
+}
+
+// object is the entry of a blip or a user.
+func object(family, id string) entry {
+	return entry{family: family, key: dataKey(family, id, ""), counters: [3]string{versionKey(family, id)}, n: 1}
 }
 
 // parseCounter reads a counter value from GetMany; 0 when absent.
@@ -111,56 +127,115 @@ func parseCounter(raw []byte) int64 {
 	return n
 }
 
-// version returns the current stamp of an object, creating its counter
-// when missing, in one round trip when it exists. ok is false when the
-// cache must not be used.
-func (v *versioned) version(ctx context.Context, family, id string) (stamp, bool) {
+// read looks entries up in one round trip: the cache generation, every
+// entry's counters and every entry's data. For entry i, vals[i] is the
+// cached value when it was stored under the current stamp, nil otherwise;
+// stamps[i] is that stamp, under which a value loaded from the database is
+// to be stored, or nil when entry i must not be cached. Both are nil when
+// the cache must not be used. A missing counter is created (at the current
+// time in microseconds, so that an evicted counter never restarts at a
+// number whose data may still be cached), which costs one more round trip.
+func (v *versioned) read(ctx context.Context, es ...entry) (vals, stamps [][]byte) {
 	if !v.clean(ctx) {
-		return stamp{}, false
+		return nil, nil
 	}
-	key := versionKey(family, id)
-	vals, err := v.cache.GetMany(ctx, generationKey, key)
-	var s stamp
-	if err == nil {
-		db, _ := v.gen.current() // known: clean checked
-		s = stamp{db: db, gen: parseCounter(vals[0]), ver: parseCounter(vals[1])}
-		if s.ver == 0 {
-			// A new (or evicted) counter must not restart at a number whose
-			// data entry may still be cached: start it at the current time.
-			s.ver, err = v.cache.Incr(ctx, key, time.Now().UnixMicro(), versionTTL)
-		}
+	n := 1
+	for _, e := range es {
+		n += e.n + 1
+	}
+	keys := make([]string, 0, n)
+	keys = append(keys, generationKey)
+	for _, e := range es {
+		keys = append(keys, e.counters[:e.n]...)
+		keys = append(keys, e.key)
+	}
+	raw, err := v.cache.GetMany(ctx, keys...)
+	if err == nil && len(raw) != len(keys) {
+		err = fmt.Errorf("cache: %d values for %d keys", len(raw), len(keys))
 	}
 	if err != nil {
-		v.onCache(family, "error")
-		v.faults.read.Failed(ctx, err, slog.String("family", family))
-		return stamp{}, false
+		v.readFailed(ctx, es, err)
+		return nil, nil
 	}
 	v.faults.read.OK(ctx)
-	return s, true
+	db, _ := v.gen.current() // known: clean checked
+	gen := parseCounter(raw[0])
+	vals, stamps = make([][]byte, len(es)), make([][]byte, len(es))
+	// Every stamp is a slice of one buffer: "<db>.<gen>.<counter>…".
+	buf := make([]byte, 0, len(es)*64)
+	k := 1
+	for i, e := range es {
+		start := len(buf)
+		buf = strconv.AppendInt(buf, db, 10)
+		buf = append(buf, '.')
+		buf = strconv.AppendInt(buf, gen, 10)
+		ok := true
+		for _, c := range e.counters[:e.n] {
+			ver := parseCounter(raw[k])
+			k++
+			if ver == 0 && ok {
+				if ver, err = v.cache.Incr(ctx, c, time.Now().UnixMicro(), versionTTL); err != nil {
+					v.readFailed(ctx, es[i:i+1], err)
+					ok = false
+				}
+			}
+			buf = append(buf, '.')
+			buf = strconv.AppendInt(buf, ver, 10)
+		}
+		data := raw[k]
+		k++
+		if !ok {
+			continue
+		}
+		st := buf[start:len(buf):len(buf)]
+		stamps[i] = st
+		if len(data) > len(st) && data[len(st)] == '\n' && bytes.Equal(data[:len(st)], st) {
+			vals[i] = data[len(st)+1:]
+		}
+	}
+	return vals, stamps
 }
 
-// get looks an object up under key and decodes it into dst.
-func (v *versioned) get(ctx context.Context, family, key string, dst any) bool {
-	raw, ok, err := v.cache.Get(ctx, key)
-	if err == nil && ok && json.Unmarshal(raw, dst) == nil {
+// stampAt returns stamps[i] from read, nil when there is none (the cache
+// was not used, or entry i must not be cached).
+func stampAt(stamps [][]byte, i int) []byte {
+	if i < len(stamps) {
+		return stamps[i]
+	}
+	return nil
+}
+
+func (v *versioned) readFailed(ctx context.Context, es []entry, err error) {
+	for _, e := range es {
+		v.onCache(e.family, "error")
+	}
+	v.faults.read.Failed(ctx, err, slog.String("family", es[0].family))
+}
+
+// decode unmarshals a value returned by read into dst and counts the
+// lookup as a hit or a miss.
+func (v *versioned) decode(family string, val []byte, dst any) bool {
+	if val != nil && json.Unmarshal(val, dst) == nil {
 		v.onCache(family, "hit")
 		return true
 	}
-	if err != nil {
-		v.onCache(family, "error")
-	} else {
-		v.onCache(family, "miss")
-	}
+	v.onCache(family, "miss")
 	return false
 }
 
-// put stores val under key; failure only costs a later miss.
-func (v *versioned) put(ctx context.Context, key string, val any, ttl time.Duration) {
+// put stores val under key, stamped; nothing when the stamp is nil (the
+// entry must not be cached). Failure only costs a later miss.
+func (v *versioned) put(ctx context.Context, key string, stamp []byte, val any, ttl time.Duration) {
+	if stamp == nil {
+		return
+	}
 	raw, err := json.Marshal(val)
 	if err != nil {
 		return
 	}
-	v.wrote(ctx, familyOf(key), v.cache.Set(ctx, key, raw, ttl))
+	b := make([]byte, 0, len(stamp)+1+len(raw))
+	b = append(append(append(b, stamp...), '\n'), raw...)
+	v.wrote(ctx, familyOf(key), v.cache.Set(ctx, key, b, ttl))
 }
 
 // wrote records the outcome of a cache write.
@@ -285,6 +360,10 @@ const (
 	familyBlip     = "blip"
 	familyUser     = "user"
 	familyTimeline = "timeline"
+	// familyLikes has counters only: "v:likes:<user id>" moves when the
+	// user likes or unlikes, and stamps the user's cached timeline pages,
+	// which carry liked_by_me.
+	familyLikes = "likes"
 
 	blipTTL     = 30 * time.Second
 	userTTL     = 30 * time.Second
@@ -330,130 +409,159 @@ type feedCache struct {
 	graph GraphStore
 }
 
-// blip returns a visible blip through the cache, loading it on a miss.
+// blip returns a visible blip through the cache, loading it on a miss:
+// two round trips when cached (the blip, then its author).
 func (c *feedCache) blip(ctx context.Context, id string, load func(context.Context, string) (*Blip, error)) (*Blip, error) {
-	ver, ok := c.version(ctx, familyBlip, id)
-	key := dataKey(familyBlip, id, ver, "")
-	var cb cachedBlip
-	if ok && c.get(ctx, familyBlip, key, &cb) {
-		b := cb.blip()
-		if err := c.withAuthors(ctx, []*Blip{b}); err != nil {
-			return nil, err
-		}
-		return b, nil
-	}
-	b, err := load(ctx, id)
+	bs, err := c.blips(ctx, []string{id}, nil, load)
 	if err != nil {
-		return nil, storeErr("feed: blip", err)
+		return nil, err
 	}
-	if ok {
-		c.put(ctx, key, toCachedBlip(b), blipTTL)
+	if len(bs) == 0 {
+		return nil, notFound()
 	}
-	return b, nil
+	return bs[0], nil
 }
 
-// blips returns the visible blips of ids in order, through the cache with
-// two round trips for the whole page; blips deleted since are left out.
-func (c *feedCache) blips(ctx context.Context, ids []string, load func(context.Context, string) (*Blip, error)) ([]*Blip, error) {
-	out := make([]*Blip, 0, len(ids))
-	vkeys := make([]string, 0, len(ids)+1)
-	vkeys = append(vkeys, generationKey)
+// blips returns the visible blips of ids in order, through the cache;
+// blips deleted since are left out, and misses are read from the database
+// one by one. authorIDs, when not nil, are the blips' authors (a cached
+// timeline page knows them): then the blips and their authors are read in
+// one round trip, otherwise the authors take a second one.
+func (c *feedCache) blips(ctx context.Context, ids, authorIDs []string, load func(context.Context, string) (*Blip, error)) ([]*Blip, error) {
+	var authors []string
+	if len(authorIDs) == len(ids) {
+		authors = distinct(authorIDs)
+	}
+	es := make([]entry, 0, len(ids)+len(authors))
 	for _, id := range ids {
-		vkeys = append(vkeys, versionKey(familyBlip, id))
+		es = append(es, object(familyBlip, id))
 	}
-	var vers [][]byte
-	if c.clean(ctx) {
+	for _, id := range authors {
+		es = append(es, object(familyUser, id))
+	}
+	vals, stamps := c.read(ctx, es...)
+	var known []Author // authors[i]'s summary
+	if authors != nil {
 		var err error
-		if vers, err = c.cache.GetMany(ctx, vkeys...); err != nil {
-			vers = nil
+		if known, err = c.usersFrom(ctx, authors, vals, stamps, len(ids)); err != nil {
+			return nil, err
 		}
 	}
-	dkeys := make([]string, 0, len(ids))
-	db, _ := c.gen.current()
-	for i, id := range ids {
-		if vers != nil {
-			if n := parseCounter(vers[i+1]); n != 0 {
-				dkeys = append(dkeys, dataKey(familyBlip, id, stamp{db: db, gen: parseCounter(vers[0]), ver: n}, ""))
-				continue
-			}
-		}
-		dkeys = append(dkeys, "")
-	}
-	var datas [][]byte
-	if vers != nil {
-		var err error
-		if datas, err = c.cache.GetMany(ctx, dkeys...); err != nil {
-			datas = nil
-		}
-	}
-	var hits []*Blip
+	out := make([]*Blip, 0, len(ids))
+	var cached []*Blip // read from the cache without a known author: set below
 	for i, id := range ids {
 		var cb cachedBlip
-		// datas is nil (cache skipped or failed) or holds one entry per
-		// key; the length check covers both, and a short answer too.
-		if i < len(datas) && datas[i] != nil && dkeys[i] != "" && json.Unmarshal(datas[i], &cb) == nil {
-			c.onCache(familyBlip, "hit")
+		if stampAt(stamps, i) != nil && c.decode(familyBlip, vals[i], &cb) {
 			b := cb.blip()
-			hits = append(hits, b)
+			if j := slices.Index(authors, b.AuthorID); j >= 0 {
+				b.Author = known[j]
+			} else {
+				cached = append(cached, b)
+			}
 			out = append(out, b)
 			continue
 		}
-		b, err := c.blip(ctx, id, load)
+		b, err := load(ctx, id)
 		if IsCode(err, CodeNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, storeErr("feed: blip", err)
 		}
+		c.put(ctx, es[i].key, stampAt(stamps, i), toCachedBlip(b), blipTTL)
 		out = append(out, b)
 	}
-	if err := c.withAuthors(ctx, hits); err != nil {
+	if err := c.withAuthors(ctx, cached); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// withAuthors sets the author summary of blips read from the cache to the
-// author's current one. A blip's cached copy is not invalidated when its
-// author edits their name, but the author's user entry is (Accounts bumps
-// it), so reading the author through that entry keeps a rename visible on
-// the very next read, on every replica.
-func (c *feedCache) withAuthors(ctx context.Context, bs []*Blip) error {
-	authors := map[string]Author{}
-	for _, b := range bs {
-		a, ok := authors[b.AuthorID]
-		if !ok {
-			u, err := c.user(ctx, b.AuthorID)
-			if err != nil {
-				return err
-			}
-			a = Author{ID: u.ID, Username: u.Username, Name: u.Name}
-			authors[b.AuthorID] = a
+// distinct returns ids without repeats, in first-seen order. Pages are
+// short: a linear scan costs less than a map.
+func distinct(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
 		}
-		b.Author = a
+	}
+	return out
+}
+
+// withAuthors sets the author summary of blips read from the cache to the
+// author's current one, reading every author in one round trip. A blip's
+// cached copy is not invalidated when its author edits their name, but the
+// author's user entry is (Accounts bumps it), so reading the author through
+// that entry keeps a rename visible on the very next read, on every replica.
+func (c *feedCache) withAuthors(ctx context.Context, bs []*Blip) error {
+	if len(bs) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, b := range bs {
+		if !slices.Contains(ids, b.AuthorID) {
+			ids = append(ids, b.AuthorID)
+		}
+	}
+	es := make([]entry, len(ids))
+	for i, id := range ids {
+		es[i] = object(familyUser, id)
+	}
+	vals, stamps := c.read(ctx, es...)
+	known, err := c.usersFrom(ctx, ids, vals, stamps, 0)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		b.Author = known[slices.Index(ids, b.AuthorID)]
 	}
 	return nil
 }
 
-// cachedPage is a page of a list kept as IDs; the items are read through
-// their own cache so their counts are always current.
-type cachedPage struct {
-	IDs  []string `json:"ids"`
-	Next string   `json:"next"`
+// usersFrom returns the author summaries of users ids, in order, whose
+// entries are at offset off in vals and stamps (from read), loading misses
+// from the database.
+func (c *feedCache) usersFrom(ctx context.Context, ids []string, vals, stamps [][]byte, off int) ([]Author, error) {
+	out := make([]Author, len(ids))
+	for i, id := range ids {
+		stamp := stampAt(stamps, off+i)
+		var u User
+		if stamp != nil && c.decode(familyUser, vals[off+i], &u) {
+			out[i] = Author{ID: u.ID, Username: u.Username, Name: u.Name}
+			continue
+		}
+		got, err := c.loadUser(ctx, id, stamp)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Author{ID: got.ID, Username: got.Username, Name: got.Name}
+	}
+	return out, nil
 }
 
-// timelineKey returns the data key of one timeline page, or ok=false.
-func (c *feedCache) timelineKey(ctx context.Context, userID string, req PageRequest) (string, bool) {
-	ver, ok := c.version(ctx, familyTimeline, userID)
-	if !ok {
-		return "", false
+// cachedPage is a page of the caller's home timeline kept as IDs, with
+// each blip's author and whether the caller likes it; the blips and authors
+// are read through their own entries, so counts and names are current.
+type cachedPage struct {
+	IDs     []string `json:"ids"`
+	Authors []string `json:"a"`
+	Liked   []bool   `json:"l"`
+	Next    string   `json:"next"`
+}
+
+// timelineEntry is the entry of one page of a user's home timeline: it is
+// stale once the user's timeline counter, the shared celebrity epoch or
+// the user's likes counter moves.
+func timelineEntry(userID string, req PageRequest) entry {
+	return entry{
+		family: familyTimeline,
+		key:    dataKey(familyTimeline, userID, ":"+req.After+":"+strconv.Itoa(req.Limit)),
+		counters: [3]string{
+			versionKey(familyTimeline, userID), versionKey(familyTimeline, epochID), versionKey(familyLikes, userID),
+		},
+		n: 3,
 	}
-	epoch, ok := c.version(ctx, familyTimeline, epochID)
-	if !ok {
-		return "", false
-	}
-	suffix := ":" + strconv.FormatInt(epoch.ver, 10) + ":" + req.After + ":" + strconv.Itoa(req.Limit)
-	return dataKey(familyTimeline, userID, ver, suffix), true
 }
 
 // userByUsername returns a user by username through the cache: the
@@ -482,22 +590,25 @@ func (c *feedCache) userByUsername(ctx context.Context, username string, load fu
 
 // user returns a user by ID through the cache.
 func (c *feedCache) user(ctx context.Context, id string) (*User, error) {
-	ver, ok := c.version(ctx, familyUser, id)
-	key := dataKey(familyUser, id, ver, "")
+	vals, stamps := c.read(ctx, object(familyUser, id))
+	stamp := stampAt(stamps, 0)
 	var u User
-	if ok && c.get(ctx, familyUser, key, &u) {
+	if stamp != nil && c.decode(familyUser, vals[0], &u) {
 		return &u, nil
 	}
+	return c.loadUser(ctx, id, stamp)
+}
+
+// loadUser reads a user from the database and caches it under stamp.
+func (c *feedCache) loadUser(ctx context.Context, id string, stamp []byte) (*User, error) {
 	got, err := c.users.UserByID(ctx, id)
 	if err != nil {
 		return nil, storeErr("feed: user", err)
 	}
-	if ok {
-		safe := *got
-		safe.PasswordHash = "" // never copied out of the database
-		safe.Email = ""
-		c.put(ctx, key, safe, userTTL)
-	}
+	safe := *got
+	safe.PasswordHash = "" // never copied out of the database
+	safe.Email = ""
+	c.put(ctx, dataKey(familyUser, id, ""), stamp, safe, userTTL)
 	return got, nil
 }
 
@@ -522,6 +633,12 @@ func (c *feedCache) authorPosted(ctx context.Context, authorID string) {
 func (c *feedCache) followChanged(ctx context.Context, followerID, followeeID string) {
 	c.bump(ctx, familyUser, followerID, followeeID)
 	c.bump(ctx, familyTimeline, followerID)
+}
+
+// likesChanged invalidates the pages of the user's timeline, which carry
+// liked_by_me.
+func (c *feedCache) likesChanged(ctx context.Context, userID string) {
+	c.bump(ctx, familyLikes, userID)
 }
 
 // blipChanged invalidates the cached copies of blips.

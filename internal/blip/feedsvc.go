@@ -209,6 +209,7 @@ func (f *Feed) like(ctx context.Context, p *Principal, id string, on bool) error
 	}
 	if changed {
 		f.cache.blipChanged(ctx, id)
+		f.cache.likesChanged(ctx, p.UserID)
 	}
 	return nil
 }
@@ -240,16 +241,22 @@ func (f *Feed) Timeline(ctx context.Context, p *Principal, req PageRequest) (Pag
 		return Page[FeedItem]{}, err
 	}
 	req.Limit = ClampLimit(req.Limit)
-	key, cacheable := f.cache.timelineKey(ctx, p.UserID, req)
+	e := timelineEntry(p.UserID, req)
+	vals, stamps := f.cache.read(ctx, e)
 	var cp cachedPage
-	if cacheable && f.cache.get(ctx, familyTimeline, key, &cp) {
-		bs, err := f.cache.blips(ctx, cp.IDs, f.blips.BlipByID)
+	if stampAt(stamps, 0) != nil && f.cache.decode(familyTimeline, vals[0], &cp) &&
+		len(cp.Authors) == len(cp.IDs) && len(cp.Liked) == len(cp.IDs) {
+		bs, err := f.cache.blips(ctx, cp.IDs, cp.Authors, f.blips.BlipByID)
 		if err != nil {
 			return Page[FeedItem]{}, err
 		}
-		items, err := f.views(ctx, p, bs)
-		if err != nil {
-			return Page[FeedItem]{}, err
+		liked := make(map[string]bool, len(cp.IDs))
+		for i, id := range cp.IDs {
+			liked[id] = cp.Liked[i]
+		}
+		items := make([]FeedItem, len(bs))
+		for i, b := range bs {
+			items[i] = FeedItem{Blip: b, LikedByMe: ptr(liked[b.ID])}
 		}
 		return Page[FeedItem]{Items: items, Next: cp.Next}, nil
 	}
@@ -257,12 +264,13 @@ func (f *Feed) Timeline(ctx context.Context, p *Principal, req PageRequest) (Pag
 	if err != nil {
 		return Page[FeedItem]{}, err
 	}
-	if cacheable {
-		ids := make([]string, len(page.Items))
+	if stamp := stampAt(stamps, 0); stamp != nil {
+		cp := cachedPage{IDs: make([]string, len(page.Items)), Authors: make([]string, len(page.Items)),
+			Liked: make([]bool, len(page.Items)), Next: page.Next}
 		for i, it := range page.Items {
-			ids[i] = it.ID
+			cp.IDs[i], cp.Authors[i], cp.Liked[i] = it.ID, it.AuthorID, it.LikedByMe != nil && *it.LikedByMe
 		}
-		f.cache.put(ctx, key, cachedPage{IDs: ids, Next: page.Next}, timelineTTL)
+		f.cache.put(ctx, e.key, stamp, cp, timelineTTL)
 	}
 	return page, nil
 }

@@ -102,6 +102,8 @@ func versionKey(family, id string) string { return "v:" + family + ":" + id }
 
 func dataKey(family, id, suffix string) string { return "d:" + family + ":" + id + suffix }
 
+func fanoutHintKey(authorID string) string { return "d:fanout:" + authorID }
+
 // entry is one cached object to look up: its data key and the version
 // counters its stamp is made of (one for a blip or a user; a timeline page
 // also depends on the shared epoch and on its reader's likes). A value
@@ -264,6 +266,12 @@ func (v *versioned) bump(ctx context.Context, family string, ids ...string) {
 			keys = append(keys, versionKey(family, id))
 		}
 	}
+	v.bumpKeys(ctx, family, keys...)
+}
+
+// bumpKeys moves the counters keys (of any families; family names the
+// first, for the log) in one round trip.
+func (v *versioned) bumpKeys(ctx context.Context, family string, keys ...string) {
 	if len(keys) == 0 {
 		return
 	}
@@ -373,6 +381,9 @@ const (
 	// which every timeline key includes.
 	fanoutLimit = 5000
 	epochID     = "celebrity"
+	// fanoutHintTTL is how long an author found to have fanoutLimit
+	// followers or more is remembered as such ("d:fanout:<id>").
+	fanoutHintTTL = 10 * time.Minute
 )
 
 // cachedBlip is the cache representation of a blip.
@@ -617,10 +628,22 @@ func (c *feedCache) loadUser(ctx context.Context, id string, stamp []byte) (*Use
 // timelines of their followers (or, for a very followed author, all
 // timelines through the shared epoch).
 func (c *feedCache) authorPosted(ctx context.Context, authorID string) {
-	c.bump(ctx, familyUser, authorID)
-	c.bump(ctx, familyTimeline, authorID)
-	followers, err := c.graph.FollowerIDs(ctx, authorID, fanoutLimit)
-	if err != nil || len(followers) >= fanoutLimit {
+	// A very followed author is remembered (fanoutHintTTL), so that their
+	// next posts bump the epoch without reading thousands of follower IDs
+	// only to find the same. The hint may outlive a drop below the limit:
+	// that invalidates more than needed, never less.
+	hint := fanoutHintKey(authorID)
+	_, many, err := c.cache.Get(ctx, hint)
+	var followers []string
+	if err != nil || !many {
+		followers, err = c.graph.FollowerIDs(ctx, authorID, fanoutLimit)
+		if err == nil && len(followers) >= fanoutLimit {
+			many = true
+			c.wrote(ctx, "fanout", c.cache.Set(ctx, hint, []byte("1"), fanoutHintTTL))
+		}
+	}
+	c.bumpKeys(ctx, familyUser, versionKey(familyUser, authorID), versionKey(familyTimeline, authorID))
+	if err != nil || many {
 		// Unknown or too many followers: every timeline page goes stale.
 		c.bump(ctx, familyTimeline, epochID)
 		return

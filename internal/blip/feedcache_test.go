@@ -411,3 +411,58 @@ func TestFeedCache_staleUsernameMapping(t *testing.T) {
 		t.Fatalf("profile %q, want bob", p.Username)
 	}
 }
+
+// TestFeedCache_veryFollowedAuthor: a post by an author with more followers
+// than a post fans out to invalidates every timeline through the shared
+// epoch, the first time (found by reading the followers) and the next ones
+// (remembered), so that a follower's cached page shows each new blip on the
+// very next read.
+func TestFeedCache_veryFollowedAuthor(t *testing.T) {
+	ctx := context.Background()
+	db := migratedMemoryDB(t)
+	cache := memory.NewCache(0)
+	feed := blip.NewFeed(blip.FeedDeps{
+		Blips: sqlite.NewFeedStore(db), Graph: sqlite.NewGraphStore(db), Users: sqlite.NewUserStore(db),
+		Cache: cache, Logger: slog.New(slog.DiscardHandler),
+	})
+	now := time.Now().UTC()
+	const followers = 5001 // above the fan-out limit of 5,000
+	var users []*blip.User
+	var follows []*blip.Follow
+	for i := range followers + 1 {
+		name := fmt.Sprintf("user%d", i)
+		users = append(users, &blip.User{ID: blip.NewID(), Email: name + "@example.com", Username: name,
+			PasswordHash: "x", Role: blip.RoleUser, IsActive: true, CreatedAt: now, UpdatedAt: now})
+		if i > 0 {
+			follows = append(follows, &blip.Follow{ID: blip.NewID(), FollowerID: users[i].ID, FolloweeID: users[0].ID, CreatedAt: now})
+		}
+	}
+	seeder := sqlite.NewSeeder(db)
+	if err := seeder.InsertUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	if err := seeder.InsertFollows(ctx, follows); err != nil {
+		t.Fatal(err)
+	}
+	if err := seeder.RecountAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	author := &blip.Principal{UserID: users[0].ID, Role: blip.RoleUser}
+	reader := &blip.Principal{UserID: users[followers].ID, Role: blip.RoleUser}
+	for i := range 3 {
+		if _, err := feed.Timeline(ctx, reader, blip.PageRequest{Limit: 5}); err != nil { // cached
+			t.Fatal(err)
+		}
+		v, _, err := feed.Post(ctx, author, blip.PostInput{Text: fmt.Sprintf("post %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := feed.Timeline(ctx, reader, blip.PageRequest{Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) == 0 || page.Items[0].ID != v.ID {
+			t.Fatalf("post %d: the follower's timeline does not start with it: %d items", i, len(page.Items))
+		}
+	}
+}

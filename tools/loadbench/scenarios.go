@@ -150,7 +150,7 @@ func (b *bench) measure(ctx context.Context, c *config, rep *report) error {
 		})},
 	}
 	for _, s := range scenarios {
-		if err := b.scenario(ctx, c, cr, s.name, "list.lua", fixed(s.lines)); err != nil {
+		if err := b.scenario(ctx, c, cr, spec{name: s.name, lines: fixed(s.lines)}); err != nil {
 			return err
 		}
 	}
@@ -168,23 +168,23 @@ func (b *bench) measure(ctx context.Context, c *config, rep *report) error {
 		}
 		return rs
 	}
-	writes := []struct {
-		name  string
-		lines []string
-	}{
-		{scPost, perThread(func(i int) []request { return post(f.readers[i].Access, i) })},
-		{scPostCeleb, perThread(func(i int) []request { return post(f.heavyTokens.Access, i) })},
-		{scLike, perThread(func(i int) []request {
+	writes := []spec{
+		{name: scPost, lines: fixed(perThread(func(i int) []request { return post(f.readers[i].Access, i) }))},
+		// One connection: one account posts one blip at a time. Several
+		// connections posting as the same account would measure the
+		// queue on that account's counter row, not the cost of a post.
+		{name: scPostCeleb, conns: 1, lines: fixed(perThread(func(i int) []request { return post(f.heavyTokens.Access, i) }))},
+		{name: scLike, lines: fixed(perThread(func(i int) []request {
 			var rs []request
 			for _, id := range f.timelineIDs[i] {
 				rs = append(rs, request{method: http.MethodPut, path: "/api/v1/blips/" + id + "/like",
 					token: f.readers[i].Access, expect: http.StatusNoContent})
 			}
 			return rs
-		})},
+		}))},
 	}
-	for _, s := range writes {
-		if err := b.scenario(ctx, c, cr, s.name, "list.lua", fixed(s.lines)); err != nil {
+	for _, sp := range writes {
+		if err := b.scenario(ctx, c, cr, sp); err != nil {
 			return err
 		}
 	}
@@ -244,14 +244,29 @@ func (b *bench) measureBaseline(ctx context.Context, c *config, cr *configReport
 	return nil
 }
 
+// spec is one scenario to run.
+type spec struct {
+	name   string
+	script string // list.lua unless set
+	conns  int    // -connections unless set
+	// lines makes the request list of one run; it is called before each
+	// (the warm-up and the measured run).
+	lines func() ([]string, error)
+}
+
 // scenario runs a warm-up, then the measured run, sampling the server's
-// CPU time around it (and its profiles with -profile). lines makes the
-// request list of one run; it is called before each.
-func (b *bench) scenario(ctx context.Context, c *config, cr *configReport, name, script string, lines func() ([]string, error)) error {
-	w := wrkRun{script: script, connections: b.o.connections}
+// CPU time around it (and its profiles with -profile).
+func (b *bench) scenario(ctx context.Context, c *config, cr *configReport, sp spec) error {
+	w := wrkRun{script: sp.script, connections: sp.conns}
+	if w.script == "" {
+		w.script = "list.lua"
+	}
+	if w.connections == 0 {
+		w.connections = b.o.connections
+	}
 	var err error
 	if b.o.warmup > 0 {
-		if w.lines, err = lines(); err != nil {
+		if w.lines, err = sp.lines(); err != nil {
 			return err
 		}
 		w.duration = b.o.warmup
@@ -259,11 +274,11 @@ func (b *bench) scenario(ctx context.Context, c *config, cr *configReport, name,
 			return err
 		}
 	}
-	if w.lines, err = lines(); err != nil {
+	if w.lines, err = sp.lines(); err != nil {
 		return err
 	}
 	w.duration = b.o.duration
-	r, err := b.measured(ctx, c, name, func() (wrkResult, error) { return b.runWrk(ctx, c.base, w) })
+	r, err := b.measured(ctx, c, sp.name, w.connections, func() (wrkResult, error) { return b.runWrk(ctx, c.base, w) })
 	if err != nil {
 		return err
 	}
@@ -278,7 +293,7 @@ func fixed(lines []string) func() ([]string, error) {
 
 // measured runs one load, reading the server's CPU time before and after,
 // and with -profile fetching its CPU and allocation profiles meanwhile.
-func (b *bench) measured(ctx context.Context, c *config, name string, load func() (wrkResult, error)) (*result, error) {
+func (b *bench) measured(ctx context.Context, c *config, name string, conns int, load func() (wrkResult, error)) (*result, error) {
 	var wg sync.WaitGroup
 	var profErr error
 	if b.o.profile {
@@ -308,7 +323,7 @@ func (b *bench) measured(ctx context.Context, c *config, name string, load func(
 	if profErr != nil {
 		b.say("%s %s: profile: %v", c.name, name, profErr)
 	}
-	r := newResult(name, b.o.connections, res, after.cpu-before.cpu)
+	r := newResult(name, conns, res, after.cpu-before.cpu)
 	b.say("%s: %s", c.name, r.summary())
 	return r, nil
 }
@@ -318,7 +333,7 @@ func (b *bench) measured(ctx context.Context, c *config, name string, load func(
 // run cannot be resumed (its last token may have been rotated unseen).
 func (b *bench) measureRefresh(ctx context.Context, c *config, cr *configReport) error {
 	cl := newClient(c.base)
-	return b.scenario(ctx, c, cr, scRefresh, "refresh.lua", func() ([]string, error) {
+	return b.scenario(ctx, c, cr, spec{name: scRefresh, script: "refresh.lua", lines: func() ([]string, error) {
 		var lines []string
 		for i := range b.o.connections {
 			t, err := cl.login(ctx, firstReader+i)
@@ -328,7 +343,7 @@ func (b *bench) measureRefresh(ctx context.Context, c *config, cr *configReport)
 			lines = append(lines, t.Refresh)
 		}
 		return lines, nil
-	})
+	}})
 }
 
 // measureLogin floods the login route, every connection cycling through
@@ -362,7 +377,7 @@ func (b *bench) measureLogin(ctx context.Context, c *config, cr *configReport) e
 	var probeRes wrkResult
 	var probeErr error
 	var wg sync.WaitGroup
-	r, err := b.measured(ctx, c, scLogin, func() (wrkResult, error) {
+	r, err := b.measured(ctx, c, scLogin, b.o.connections, func() (wrkResult, error) {
 		wg.Go(func() { probeRes, probeErr = b.runWrk(ctx, c.base, probe) })
 		res, err := b.runWrk(ctx, c.base, w)
 		wg.Wait()
@@ -415,7 +430,7 @@ func (b *bench) measureSoak(ctx context.Context, c *config, cr *configReport, li
 		return err
 	}
 	w.duration = b.o.soak
-	r, err := b.measured(ctx, c, scSoak, func() (wrkResult, error) { return b.runWrk(ctx, c.base, w) })
+	r, err := b.measured(ctx, c, scSoak, b.o.connections, func() (wrkResult, error) { return b.runWrk(ctx, c.base, w) })
 	if err != nil {
 		return err
 	}

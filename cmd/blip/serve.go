@@ -132,7 +132,19 @@ func readKey(v string) ([]byte, error) {
 // serve runs the HTTP API until ctx is cancelled (SIGINT/SIGTERM), then
 // drains in-flight requests within SHUTDOWN_TIMEOUT.
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
-	logger := slog.New(httpapi.NewLogHandler(newLogger(stderr, cfg).Handler()))
+	// The process's own stderr gets batched writes (logwriter.go); a
+	// writer handed in by a test sees every line at once.
+	var batched *logWriter
+	if f, ok := stderr.(*os.File); ok {
+		batched = newLogWriter(f, logFlushInterval)
+		defer batched.Close()
+		stderr = batched
+	}
+	h := newLogger(stderr, cfg).Handler()
+	if batched != nil {
+		h = flushOnWarn{Handler: h, w: batched}
+	}
+	logger := slog.New(httpapi.NewLogHandler(h))
 	if problems := cfg.StartupErrors(); config.HasErrors(problems) {
 		for _, p := range problems {
 			logger.Error("unsafe production configuration", slog.String("id", p.ID), slog.String("problem", p.Message), slog.String("fix", p.Fix))

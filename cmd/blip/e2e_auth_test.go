@@ -391,6 +391,28 @@ func TestE2E_adminSuspension(t *testing.T) {
 		if page["previous"] != nil {
 			t.Errorf("previous %v on the first page, want null", page["previous"])
 		}
+		// Offsets are bounded, so next never overflows into a negative
+		// offset; limits above the maximum are clamped, as in DRF.
+		wantFields(t, admin.do("GET", "/api/v1/admin/users?offset=9223372036854775807", nil), "offset at MaxInt64", "offset")
+		wantFields(t, admin.do("GET", "/api/v1/admin/users?offset=1000001", nil), "offset past the maximum", "offset")
+		r = admin.do("GET", "/api/v1/admin/users?limit=100&offset=1000000", nil)
+		want(t, r, http.StatusOK, "admin list at the largest offset")
+		page = r.JSON(t)
+		if prev, _ := page["previous"].(string); page["next"] != nil || !strings.Contains(prev, "offset=999900") {
+			t.Errorf("at the largest offset: next %v (want null), previous %v (want offset=999900)", page["next"], page["previous"])
+		}
+		for _, limit := range []string{"1000", "9223372036854775807"} {
+			r = admin.do("GET", "/api/v1/admin/users?offset=1&limit="+limit, nil)
+			want(t, r, http.StatusOK, "admin list with limit "+limit)
+			page = r.JSON(t)
+			if res, _ := page["results"].([]any); len(res) > 100 {
+				t.Errorf("limit=%s gave %d results, want at most 100", limit, len(res))
+			}
+			if prev, _ := page["previous"].(string); !strings.Contains(prev, "limit=100&offset=0") {
+				t.Errorf("limit=%s: previous %v, want the clamped limit=100&offset=0", limit, page["previous"])
+			}
+		}
+
 		r = admin.do("GET", "/api/v1/admin/users?limit=1&offset=0&q="+url.QueryEscape(username), nil)
 		want(t, r, http.StatusOK, "admin search")
 		page = r.JSON(t)

@@ -46,7 +46,7 @@ func parameters() object {
 	return object{
 		{"limit", object{
 			{"name", "limit"}, {"in", "query"},
-			{"description", "Page size."},
+			{"description", "Page size; a larger value is lowered to 100."},
 			{"schema", object{{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}},
 		}},
 		{"cursor", object{
@@ -56,8 +56,8 @@ func parameters() object {
 		}},
 		{"offset", object{
 			{"name", "offset"}, {"in", "query"},
-			{"description", "Number of items to skip."},
-			{"schema", object{{"type", "integer"}, {"minimum", 0}, {"default", 0}}},
+			{"description", "Number of items to skip, at most 1000000 (a larger offset is a 400 `invalid` problem naming `offset`)."},
+			{"schema", object{{"type", "integer"}, {"minimum", 0}, {"maximum", 1000000}, {"default", 0}}},
 		}},
 		{"q", object{
 			{"name", "q"}, {"in", "query"},

@@ -7,10 +7,14 @@ import (
 	"time"
 )
 
-// Page limits of every cursor-paginated collection.
+// Page limits of every paginated collection. MaxPageOffset bounds the
+// offset of offset-paginated lists (the admin user list): a deeper page
+// costs the database a scan of every row it skips, and an unbounded offset
+// would overflow offset+limit. Narrow the list with a search instead.
 const (
 	DefaultPageLimit = 20
 	MaxPageLimit     = 100
+	MaxPageOffset    = 1_000_000
 )
 
 // Page is one page of a keyset-paginated collection. Next is the key to pass

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -202,6 +203,9 @@ func handleAdminUserList(logger *slog.Logger, accounts *blip.Accounts) http.Hand
 	})
 }
 
+// limitOffset reads limit (default 20; above 100 it is lowered to 100, as
+// DRF's max_limit does) and offset (0 to blip.MaxPageOffset; beyond is a
+// 400, so offset+limit never overflows).
 func limitOffset(q url.Values) (limit, offset int, err error) {
 	limit = blip.DefaultPageLimit
 	if s := q.Get("limit"); s != "" {
@@ -215,6 +219,10 @@ func limitOffset(q url.Values) (limit, offset int, err error) {
 		n, convErr := strconv.Atoi(s)
 		if convErr != nil || n < 0 {
 			return 0, 0, blip.ValidationError(map[string][]string{"offset": {"A non-negative integer is required."}})
+		}
+		if n > blip.MaxPageOffset {
+			return 0, 0, blip.ValidationError(map[string][]string{"offset": {
+				fmt.Sprintf("Ensure this value is less than or equal to %d; narrow the list with q instead.", blip.MaxPageOffset)}})
 		}
 		offset = n
 	}

@@ -3,7 +3,6 @@ package blip
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -214,10 +213,10 @@ func (v *versioned) readFailed(ctx context.Context, es []entry, err error) {
 	v.faults.read.Failed(ctx, err, slog.String("family", es[0].family))
 }
 
-// decode unmarshals a value returned by read into dst and counts the
-// lookup as a hit or a miss.
-func (v *versioned) decode(family string, val []byte, dst any) bool {
-	if val != nil && json.Unmarshal(val, dst) == nil {
+// decode decodes a value returned by read into dst and counts the lookup
+// as a hit or a miss.
+func (v *versioned) decode(family string, val []byte, dst cacheTarget) bool {
+	if val != nil && dst.readCache(val) == nil {
 		v.onCache(family, "hit")
 		return true
 	}
@@ -227,16 +226,12 @@ func (v *versioned) decode(family string, val []byte, dst any) bool {
 
 // put stores val under key, stamped; nothing when the stamp is nil (the
 // entry must not be cached). Failure only costs a later miss.
-func (v *versioned) put(ctx context.Context, key string, stamp []byte, val any, ttl time.Duration) {
+func (v *versioned) put(ctx context.Context, key string, stamp []byte, val cacheValue, ttl time.Duration) {
 	if stamp == nil {
 		return
 	}
-	raw, err := json.Marshal(val)
-	if err != nil {
-		return
-	}
-	b := make([]byte, 0, len(stamp)+1+len(raw))
-	b = append(append(append(b, stamp...), '\n'), raw...)
+	b := make([]byte, 0, len(stamp)+256)
+	b = val.appendCache(append(append(b, stamp...), '\n'))
 	v.wrote(ctx, familyOf(key), v.cache.Set(ctx, key, b, ttl))
 }
 
@@ -388,14 +383,14 @@ const (
 
 // cachedBlip is the cache representation of a blip.
 type cachedBlip struct {
-	ID         string    `json:"id"`
-	AuthorID   string    `json:"a"`
-	Text       string    `json:"t"`
-	ReplyTo    string    `json:"r,omitempty"`
-	CreatedAt  time.Time `json:"c"`
-	LikeCount  int64     `json:"l"`
-	ReplyCount int64     `json:"n"`
-	Author     Author    `json:"u"`
+	ID         string
+	AuthorID   string
+	Text       string
+	ReplyTo    string
+	CreatedAt  time.Time
+	LikeCount  int64
+	ReplyCount int64
+	Author     Author
 }
 
 func toCachedBlip(b *Blip) cachedBlip {
@@ -555,10 +550,10 @@ func (c *feedCache) usersFrom(ctx context.Context, ids []string, vals, stamps []
 // each blip's author and whether the caller likes it; the blips and authors
 // are read through their own entries, so counts and names are current.
 type cachedPage struct {
-	IDs     []string `json:"ids"`
-	Authors []string `json:"a"`
-	Liked   []bool   `json:"l"`
-	Next    string   `json:"next"`
+	IDs     []string
+	Authors []string
+	Liked   []bool
+	Next    string
 }
 
 // timelineEntry is the entry of one page of a user's home timeline: it is

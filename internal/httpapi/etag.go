@@ -18,22 +18,35 @@ func encodeTagged(w http.ResponseWriter, r *http.Request, logger *slog.Logger, v
 		writeProblem(w, r, logger, err)
 		return
 	}
-	body = append(body, '\n')
+	writeTagged(w, r, logger, append(body, '\n'))
+}
+
+// writeTagged is encodeTagged for a body already encoded.
+func writeTagged(w http.ResponseWriter, r *http.Request, logger *slog.Logger, body []byte) {
 	sum := sha256.Sum256(body)
 	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	h := w.Header()
 	h.Set("ETag", tag)
-	h.Add("Vary", "Authorization")
-	h.Add("Vary", "Cookie")
-	h.Set("Cache-Control", "private, no-cache")
+	if len(h["Vary"]) == 0 {
+		varyCredentials.set(h)
+	} else {
+		h.Add("Vary", "Authorization")
+		h.Add("Vary", "Cookie")
+	}
+	privateNoCache.set(h)
 	if etagMatches(r.Header.Get("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	jsonContentType.set(h)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
+	_, _ = w.Write(body) //nolint:gosec // G705: JSON with <, > and & escaped, served as application/json with nosniff
 }
+
+var (
+	varyCredentials = fixedHeader{key: "Vary", value: []string{"Authorization", "Cookie"}}
+	privateNoCache  = newFixedHeader("Cache-Control", "private, no-cache")
+)
 
 // etagMatches implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
 func etagMatches(header, tag string) bool {

@@ -86,7 +86,8 @@ func handleBlipGet(logger *slog.Logger, feed *blip.Feed) http.Handler {
 			writeProblem(w, r, logger, err)
 			return
 		}
-		encodeTagged(w, r, logger, newBlipJSON(*v))
+		body := appendBlipJSON(make([]byte, 0, 640), *v)
+		writeTagged(w, r, logger, append(body, '\n'))
 	})
 }
 
@@ -152,15 +153,6 @@ func blipPage(logger *slog.Logger, cursors cursorCodec, scope func(r *http.Reque
 			return
 		}
 		writeBlipPage(w, r, logger, cursors, sc, req.Limit, page)
-	})
-}
-
-// writeBlipPage writes one page of blips and the link to the next.
-func writeBlipPage(w http.ResponseWriter, r *http.Request, logger *slog.Logger, cursors cursorCodec,
-	scope string, limit int, page blip.Page[blip.FeedItem]) {
-	respond(w, r, logger, http.StatusOK, pageJSON[blipJSON]{
-		Results: mapSlice(page.Items, newBlipJSON),
-		Next:    cursors.nextURL(r, scope, page.Next, limit),
 	})
 }
 

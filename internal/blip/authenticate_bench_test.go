@@ -58,3 +58,25 @@ func BenchmarkAccounts_Authenticate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAccounts_Refresh rotates a refresh token, each iteration
+// presenting the one the previous returned: POST /api/token/refresh/
+// without HTTP.
+func BenchmarkAccounts_Refresh(b *testing.B) {
+	cache := &countingCache{Cache: memory.NewCache(0)}
+	a, _ := newAccountsOn(b, auth.InsecureArgon2Params(), cache)
+	email, password := registered(b, a, "bencher")
+	ctx := context.Background()
+	pair, err := a.Login(ctx, email, password, blip.ClientInfo{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := cache.calls.Load()
+	b.ReportAllocs()
+	for b.Loop() {
+		if pair, err = a.Refresh(ctx, string(pair.Refresh), blip.ClientInfo{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cache.reportCalls(b, start)
+}

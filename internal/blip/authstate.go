@@ -98,6 +98,24 @@ func (a *authState) lookup(ctx context.Context, sid, uid string) (sess, user []b
 	return vals[0], vals[1]
 }
 
+// cached returns the cached value under key, nil when there is none; any
+// cache failure is a miss, so the database decides.
+func (a *authState) cached(ctx context.Context, key string) []byte {
+	v, ok, err := a.cache.Get(ctx, key)
+	switch {
+	case err != nil:
+		a.onCache(authCache, "error")
+		a.readFaults.Failed(ctx, err)
+		return nil
+	case ok:
+		a.onCache(authCache, "hit")
+	default:
+		a.onCache(authCache, "miss")
+	}
+	a.readFaults.OK(ctx)
+	return v
+}
+
 // sessionOwner returns the user the session belongs to while it is active,
 // and "" when it is revoked, expired or unknown. cached is the session's
 // cached state from lookup, nil for none.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -82,8 +84,23 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	} else {
 		rep.MiddlewareAllocs = &allocs
 	}
-	for _, name := range b.o.configs {
-		if err := b.runConfig(ctx, name, rep); err != nil {
+	// Both databases are seeded at once, before anything is measured:
+	// PostgreSQL's load runs mostly in its own processes, SQLite's in
+	// blip seed, so together they take little longer than the slower one.
+	urls := make([]string, len(b.o.configs))
+	errs := make([]error, len(b.o.configs))
+	var wg sync.WaitGroup
+	for i, name := range b.o.configs {
+		wg.Go(func() { urls[i], errs[i] = b.prepareData(ctx, name) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, name := range b.o.configs {
+		// The soak runs in the first configuration only: one two-minute
+		// run answers whether memory and goroutines stay flat.
+		if err := b.runConfig(ctx, name, urls[i], i == 0, rep); err != nil {
 			rep.finish()
 			return rep, fmt.Errorf("%s: %w", name, err)
 		}
@@ -173,14 +190,11 @@ type config struct {
 	internal string // http://127.0.0.1:port of METRICS_ADDR
 	baseline *process
 	baseURL  string
+	soak     bool // run the soak here
 }
 
-func (b *bench) runConfig(ctx context.Context, name string, rep *report) error {
-	c := &config{name: name}
-	dbURL, err := b.prepareData(ctx, name)
-	if err != nil {
-		return err
-	}
+func (b *bench) runConfig(ctx context.Context, name, dbURL string, soak bool, rep *report) error {
+	c := &config{name: name, soak: soak}
 	c.env = append(c.env, "DATABASE_URL="+dbURL)
 	if name == "postgres" {
 		redisURL, err := b.startRedis(ctx)
@@ -219,7 +233,7 @@ func (b *bench) prepareData(ctx context.Context, name string) (string, error) {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			_ = os.Remove(path + suffix)
 		}
-		if err := b.seed(ctx, dbURL, seedArgs); err != nil {
+		if err := b.seed(ctx, name, dbURL, seedArgs); err != nil {
 			return "", err
 		}
 		return dbURL, os.WriteFile(marker, nil, 0o600)
@@ -262,14 +276,15 @@ func (b *bench) prepareData(ctx context.Context, name string) (string, error) {
 	if _, err := psql("CREATE DATABASE "+db, admin.String()); err != nil {
 		return "", err
 	}
-	return o.databaseURL, b.seed(ctx, o.databaseURL, seedArgs)
+	return o.databaseURL, b.seed(ctx, name, o.databaseURL, seedArgs)
 }
 
-func (b *bench) seed(ctx context.Context, dbURL string, args []string) error {
-	b.say("seeding: blip %s", strings.Join(args, " "))
+func (b *bench) seed(ctx context.Context, name, dbURL string, args []string) error {
+	b.say("%s: seeding: blip %s", name, strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, b.blip, args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "AUTO_MIGRATE=1", "APP_ENV=development", "LOG_LEVEL=warn")
-	cmd.Stdout, cmd.Stderr = b.stdout, b.stdout
+	out := &prefixWriter{w: b.stdout, prefix: name + " seed: "}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("blip seed: %w", err)
 	}
@@ -375,4 +390,29 @@ func (b *bench) startServer(ctx context.Context, c *config) error {
 	}
 	b.say("%s: blip serving on %s (internal %s)", c.name, c.base, c.internal)
 	return nil
+}
+
+// prefixWriter writes whole lines to w, each after prefix, so that two
+// seeds running at once print legibly. It is used by one writer at a time
+// (os/exec copies a command's output from one goroutine), and w is safe
+// for whole-line writes from several.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := append([]byte(p.prefix), p.buf[:i+1]...)
+		p.buf = p.buf[i+1:]
+		if _, err := p.w.Write(line); err != nil {
+			return len(b), err
+		}
+	}
 }

@@ -97,6 +97,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		if !flagSet(fs, "configs") {
 			configs = "sqlite"
 		}
+		if !flagSet(fs, "database-url") {
+			// Its own database, so that a smoke run does not replace the
+			// full-size data a real run reuses.
+			o.databaseURL = strings.Replace(o.databaseURL, "/blip_bench?", "/blip_bench_smoke?", 1)
+		}
 	}
 	for _, c := range strings.Split(configs, ",") {
 		switch c = strings.TrimSpace(c); c {

@@ -188,7 +188,7 @@ func (b *bench) measure(ctx context.Context, c *config, rep *report) error {
 			return err
 		}
 	}
-	if b.o.soak > 0 {
+	if b.o.soak > 0 && c.soak {
 		// The likes above changed the blips' ETags: read them again.
 		for i := range n {
 			if etagReqs[i][0].etag, err = cl.etag(ctx, etagReqs[i][0].path); err != nil {
